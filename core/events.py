@@ -1,0 +1,215 @@
+"""Plain event dataclasses the trainer emits. No tensors: every number is a Python float or int.
+
+Epochs are numbered from 1, as Keras prints them ("Epoch 1/40"), everywhere a person reads them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One line of the model summary, as Keras prints it."""
+
+    name: str
+    type: str
+    output_shape: str
+    params: int
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    rows: list[SummaryRow]
+    total: int
+    trainable: int
+    non_trainable: int
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """What was loaded: sample counts per split, input shape, classes."""
+
+    source: str
+    train_samples: int
+    val_samples: int
+    test_samples: int
+    input_shape: tuple[int | None, ...]
+    num_classes: int | None
+    class_names: list[str] | None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EarlyStoppingState:
+    """EarlyStopping's counters after an epoch: ``wait`` of ``patience`` epochs without improvement."""
+
+    monitor: str
+    wait: int
+    patience: int
+    best: float | None
+    best_epoch: int | None
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    run_id: str
+    run_dir: str
+    preset_name: str
+    epochs: int
+    steps_per_epoch: int | None
+    summary: ModelSummary
+    data: DataInfo
+    monitor: str | None = None
+    """The quantity EarlyStopping/ModelCheckpoint watch, so charts can mark its best epoch."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should know that is not an error (e.g. labels were one-hot encoded)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class EpochStarted:
+    epoch: int
+    epochs: int
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    epoch: int
+    epochs: int
+    batch: int
+    """Batches finished in this epoch."""
+    steps: int | None
+    logs: dict[str, float]
+    samples_per_second: float
+    eta_seconds: float | None
+
+
+@dataclass(frozen=True)
+class EpochEnded:
+    epoch: int
+    epochs: int
+    logs: dict[str, float]
+    learning_rate: float | None
+    seconds: float
+    early_stopping: EarlyStoppingState | None = None
+
+
+@dataclass(frozen=True)
+class EarlyStopped:
+    monitor: str
+    stopped_epoch: int
+    best_epoch: int | None
+    best_value: float | None
+    restored_weights: bool
+
+
+@dataclass(frozen=True)
+class LearningRateChanged:
+    epoch: int
+    old: float
+    new: float
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    epoch: int
+    path: str
+    monitor: str
+    value: float | None
+
+
+@dataclass(frozen=True)
+class NonFiniteLoss:
+    epoch: int
+    batch: int | None
+    value: float
+
+
+@dataclass(frozen=True)
+class Paused:
+    paused: bool
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    metrics: dict[str, float]
+
+
+RunStatus = Literal["running", "finished", "stopped", "failed", "interrupted"]
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    status: RunStatus
+    run_dir: str | None
+    epochs_done: int
+    error: str | None = None
+    error_title: str | None = None
+
+
+Event = (
+    RunStarted
+    | Notice
+    | EpochStarted
+    | BatchProgress
+    | EpochEnded
+    | EarlyStopped
+    | LearningRateChanged
+    | CheckpointSaved
+    | NonFiniteLoss
+    | Paused
+    | Evaluated
+    | RunFinished
+)
+Listener = Callable[[Any], None]
+
+EVENT_TYPES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        RunStarted,
+        Notice,
+        EpochStarted,
+        BatchProgress,
+        EpochEnded,
+        EarlyStopped,
+        LearningRateChanged,
+        CheckpointSaved,
+        NonFiniteLoss,
+        Paused,
+        Evaluated,
+        RunFinished,
+    )
+}
+
+
+def event_to_dict(event: Any) -> dict[str, Any]:
+    """A JSON-ready dict with the event's type name under ``"event"``."""
+    return {"event": type(event).__name__, **dataclasses.asdict(event)}
+
+
+def event_from_dict(data: dict[str, Any]) -> Any:
+    """Rebuild an event written by ``event_to_dict`` (nested dataclasses included)."""
+    data = dict(data)
+    cls = EVENT_TYPES[data.pop("event")]
+    if cls is RunStarted:
+        summary = data["summary"]
+        data["summary"] = ModelSummary(
+            rows=[SummaryRow(**row) for row in summary["rows"]],
+            total=summary["total"],
+            trainable=summary["trainable"],
+            non_trainable=summary["non_trainable"],
+        )
+        info = dict(data["data"])
+        info["input_shape"] = tuple(info["input_shape"])
+        data["data"] = DataInfo(**info)
+    if cls is EpochEnded and data.get("early_stopping"):
+        data["early_stopping"] = EarlyStoppingState(**data["early_stopping"])
+    return cls(**data)

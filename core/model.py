@@ -1,0 +1,224 @@
+"""Layer specs -> a Keras model, one layer at a time, so a failure points at the row that breaks.
+
+Sequential stacks and functional graphs share one path: each layer takes the previous layer's
+output unless it names its ``inputs``; the last layer is the output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from nnbench.core import catalog
+from nnbench.core.errors import ModelError, PresetError, did_you_mean, one_of
+from nnbench.core.events import ModelSummary, SummaryRow
+from nnbench.core.preset import LayerSpec, ModelSpec
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """What the build view shows for one layer spec: its shape and parameters, or what breaks."""
+
+    index: int
+    type: str
+    name: str
+    output_shape: str
+    params: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelAnalysis:
+    rows: list[LayerRow]
+    summary: ModelSummary | None
+    error: ModelError | PresetError | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def format_shape(shape: Any) -> str:
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+def _shape(value: Any) -> tuple[int | None, ...]:
+    """A TOML shape list -> tuple; 0, "None" or "none" stand for any length."""
+    dims = value if isinstance(value, (list, tuple)) else [value]
+    return tuple(None if d in (0, "None", "none", None) else int(d) for d in dims)
+
+
+def _kwargs(layer: LayerSpec, index: int) -> dict[str, Any]:
+    allowed = catalog.keras_parameters(layer.type)
+    kwargs: dict[str, Any] = {}
+    for key, value in layer.params.items():
+        if key not in allowed:
+            raise PresetError(
+                f"{layer.type} has no parameter '{key}'; its parameters are "
+                f"{', '.join(sorted(allowed))}." + did_you_mean(key, allowed),
+                key=f"model.layers[{index}].{key}",
+            )
+        if key in ("target_shape", "kernel_size", "pool_size", "strides") and isinstance(value, list):
+            value = tuple(value)
+        kwargs[key] = value
+    if layer.name:
+        kwargs["name"] = layer.name
+    return kwargs
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("Arguments received", "•", "Traceback")):
+            return line[:300]
+    return text[:300]
+
+
+def _call_layer(keras: Any, layer: LayerSpec, index: int, inputs: list[Any]) -> Any:
+    kwargs = _kwargs(layer, index)
+    try:
+        keras_layer = getattr(keras.layers, layer.type)(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"layer {index + 1} ({layer.type}): {_first_line(exc)}",
+                         layer_index=index) from None
+    kind = catalog.LAYERS[layer.type]
+    try:
+        if kind.merges:
+            if len(inputs) < 2:
+                raise ModelError(f"layer {index + 1} ({layer.type}) merges several layers: list them "
+                                 "in inputs = [\"a\", \"b\"]", layer_index=index)
+            return keras_layer, keras_layer(inputs)
+        if len(inputs) != 1:
+            raise ModelError(f"layer {index + 1} ({layer.type}) takes one input, got {len(inputs)}",
+                             layer_index=index)
+        return keras_layer, keras_layer(inputs[0])
+    except ModelError:
+        raise
+    except Exception as exc:  # Keras raises many kinds for impossible shapes
+        shape = format_shape(inputs[0].shape) if len(inputs) == 1 else "several inputs"
+        raise ModelError(f"layer {index + 1} ({layer.type}) cannot take input {shape}: "
+                         f"{_first_line(exc)}", layer_index=index) from None
+
+
+def build_model(spec: ModelSpec, input_shape: tuple[int | None, ...] | None = None,
+                *, name: str = "model", rows: list[LayerRow] | None = None) -> Any:
+    """Build the Keras functional model. Fills ``rows`` as it goes, so callers see partial results."""
+    import keras
+
+    rows = rows if rows is not None else []
+    layers = list(spec.layers)
+    if not layers:
+        raise ModelError("the model has no layers; add one (an Input, then Dense layers)")
+    if layers[0].type == "Input":
+        first = layers.pop(0)
+        shape = first.params.get("shape")
+        if shape is None:
+            raise PresetError("Input needs a shape, e.g. shape = [28, 28]", key="model.layers[0].shape")
+        try:
+            tensor = keras.Input(shape=_shape(shape), name=first.name)
+        except (TypeError, ValueError) as exc:
+            raise PresetError(f"bad Input shape {shape!r}: {_first_line(exc)}",
+                              key="model.layers[0].shape") from None
+        offset = 1
+        rows.append(LayerRow(0, "Input", tensor.name if hasattr(tensor, "name") else "input",
+                             format_shape(tensor.shape), 0))
+    elif input_shape is not None:
+        tensor = keras.Input(shape=tuple(input_shape))
+        offset = 0
+    else:
+        raise ModelError("the input shape is unknown: add an Input layer first (e.g. shape = [64]) "
+                         "or load the data so nnbench can read it", layer_index=0)
+    by_name: dict[str, Any] = {}
+    if offset and layers_name(spec, 0):
+        by_name[layers_name(spec, 0)] = tensor
+    model_input = tensor
+    current = tensor
+    for i, layer in enumerate(layers, start=offset):
+        if layer.type == "Input":
+            raise ModelError(f"layer {i + 1}: Input can only be the first layer", layer_index=i)
+        if layer.inputs:
+            missing = [n for n in layer.inputs if n not in by_name]
+            if missing:
+                raise ModelError(f"layer {i + 1} ({layer.type}): no earlier layer named "
+                                 f"{missing[0]!r}; use {one_of(by_name) if by_name else 'a name'}",
+                                 layer_index=i)
+            inputs = [by_name[n] for n in layer.inputs]
+        else:
+            inputs = [current]
+        keras_layer, current = _call_layer(keras, layer, i, inputs)
+        by_name[keras_layer.name] = current
+        rows.append(LayerRow(i, layer.type, keras_layer.name, format_shape(current.shape),
+                             int(keras_layer.count_params())))
+    return keras.Model(inputs=model_input, outputs=current, name=name)
+
+
+def layers_name(spec: ModelSpec, index: int) -> str | None:
+    return spec.layers[index].name
+
+
+def summarize(model: Any) -> ModelSummary:
+    """Model summary rows and totals, computed as ``model.summary()`` computes them."""
+    from keras.src.utils.summary_utils import count_params
+
+    rows = [
+        SummaryRow(layer.name, type(layer).__name__, format_shape(layer.output.shape),
+                   int(layer.count_params()))
+        for layer in model.layers
+    ]
+    trainable = int(count_params(model.trainable_weights))
+    non_trainable = int(count_params(model.non_trainable_weights))
+    return ModelSummary(rows, trainable + non_trainable, trainable, non_trainable)
+
+
+def output_problem(output_shape: tuple[Any, ...], loss: str, num_classes: int | None) -> str | None:
+    """Why this output can't train with this loss and these labels, or None."""
+    loss = catalog.LOSS_ALIASES.get(loss, loss)
+    if len(output_shape) > 2:
+        return (f"the model outputs {format_shape(output_shape)} per batch, one vector per step; "
+                "add GlobalAveragePooling1D, GlobalAveragePooling2D or Flatten before the last Dense "
+                "so each sample gets one prediction")
+    units = output_shape[-1] if len(output_shape) == 2 else 1
+    if loss in ("sparse_categorical_crossentropy", "categorical_crossentropy") and num_classes:
+        if units != num_classes:
+            return (f"the last layer has {units} outputs but the data has {num_classes} classes; "
+                    f"set units = {num_classes} (with softmax)")
+    if loss == "binary_crossentropy" and units != 1:
+        return (f"binary_crossentropy needs one output (Dense 1, sigmoid), the last layer has "
+                f"{units}")
+    return None
+
+
+def analyze(spec: ModelSpec, input_shape: tuple[int | None, ...] | None = None, *,
+            loss: str | None = None, num_classes: int | None = None) -> ModelAnalysis:
+    """Build the stack and report every row; the first row that breaks carries the error."""
+    rows: list[LayerRow] = []
+    try:
+        model = build_model(spec, input_shape, rows=rows)
+    except (ModelError, PresetError) as exc:
+        index = getattr(exc, "layer_index", None)
+        if index is None and isinstance(exc, PresetError) and exc.key:
+            index = _index_from_key(exc.key)
+        if index is not None and 0 <= index < len(spec.layers):
+            layer = spec.layers[index]
+            rows.append(LayerRow(index, layer.type, layer.name or "", "?", 0,
+                                 getattr(exc, "reason", None) or exc.message))
+        return ModelAnalysis(rows, None, exc)
+    summary = summarize(model)
+    if loss:
+        problem = output_problem(tuple(model.output.shape), loss, num_classes)
+        if problem:
+            last = rows[-1]
+            rows[-1] = LayerRow(last.index, last.type, last.name, last.output_shape, last.params,
+                                problem)
+            return ModelAnalysis(rows, summary, ModelError(problem, layer_index=last.index))
+    return ModelAnalysis(rows, summary, None)
+
+
+def _index_from_key(key: str) -> int | None:
+    if key.startswith("model.layers["):
+        try:
+            return int(key[len("model.layers["):].split("]")[0])
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,1 @@
+"""Bundled presets (TOML), found with importlib.resources."""

@@ -1,0 +1,1 @@
+"""nnbench's full-screen Textual workbench."""
