@@ -242,6 +242,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     started = time.monotonic()
     try:
+        if args.command in ("train", "summary"):
+            from nnbench.core.native_log import native_stderr_to
+
+            with native_stderr_to():
+                return int(args.func(args) or 0)
         return int(args.func(args) or 0)
     except NnbenchError as exc:
         print(f"nnbench: {exc.message}", file=sys.stderr)

@@ -1,0 +1,47 @@
+"""Shared fixtures: tiny presets that train in a second with real Keras."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from nnbench.core.preset import Preset, preset_from_dict  # noqa: E402
+
+TINY: dict[str, Any] = {
+    "name": "tiny-iris",
+    "data": {"source": "sklearn:iris", "scaling": "standardize", "test_split": 0.2},
+    "model": {"layers": [
+        {"type": "Input", "shape": [4]},
+        {"type": "Dense", "units": 8, "activation": "relu"},
+        {"type": "Dense", "units": 3, "activation": "softmax"},
+    ]},
+    "compile": {"loss": "sparse_categorical_crossentropy", "optimizer": "adam",
+                "metrics": ["accuracy"]},
+    "fit": {"epochs": 3, "batch_size": 16, "validation_split": 0.2, "seed": 7},
+}
+
+
+def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "callbacks":
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def tiny_preset(**changes: Any) -> Preset:
+    """The tiny iris preset with sections deep-merged from ``changes``."""
+    return preset_from_dict(merge(TINY, changes))
+
+
+@pytest.fixture
+def runs_dir(tmp_path: Path) -> Path:
+    return tmp_path / "runs"
