@@ -121,8 +121,9 @@ def build_model(spec: ModelSpec, input_shape: tuple[int | None, ...] | None = No
             raise PresetError(f"bad Input shape {shape!r}: {_first_line(exc)}",
                               key="model.layers[0].shape") from None
         offset = 1
-        rows.append(LayerRow(0, "Input", tensor.name if hasattr(tensor, "name") else "input",
-                             format_shape(tensor.shape), 0))
+        history = getattr(tensor, "_keras_history", None)
+        input_name = history[0].name if history else (first.name or "input_layer")
+        rows.append(LayerRow(0, "Input", input_name, format_shape(tensor.shape), 0))
     elif input_shape is not None:
         tensor = keras.Input(shape=tuple(input_shape))
         offset = 0
@@ -175,14 +176,14 @@ def output_problem(output_shape: tuple[Any, ...], loss: str, num_classes: int | 
     """Why this output can't train with this loss and these labels, or None."""
     loss = catalog.LOSS_ALIASES.get(loss, loss)
     if len(output_shape) > 2:
-        return (f"the model outputs {format_shape(output_shape)} per batch, one vector per step; "
-                "add GlobalAveragePooling1D, GlobalAveragePooling2D or Flatten before the last Dense "
-                "so each sample gets one prediction")
+        return (f"the model outputs {format_shape(output_shape)}: a vector per step or pixel, not "
+                "one prediction per sample; add GlobalAveragePooling1D (sequences), or Flatten or "
+                "GlobalAveragePooling2D (images), before the first Dense")
     units = output_shape[-1] if len(output_shape) == 2 else 1
-    if loss in ("sparse_categorical_crossentropy", "categorical_crossentropy") and num_classes:
-        if units != num_classes:
-            return (f"the last layer has {units} outputs but the data has {num_classes} classes; "
-                    f"set units = {num_classes} (with softmax)")
+    categorical = loss in ("sparse_categorical_crossentropy", "categorical_crossentropy")
+    if categorical and num_classes and units != num_classes:
+        return (f"the last layer has {units} outputs but the data has {num_classes} classes; "
+                f"set units = {num_classes} (with softmax)")
     if loss == "binary_crossentropy" and units != 1:
         return (f"binary_crossentropy needs one output (Dense 1, sigmoid), the last layer has "
                 f"{units}")
@@ -208,11 +209,19 @@ def analyze(spec: ModelSpec, input_shape: tuple[int | None, ...] | None = None, 
     if loss:
         problem = output_problem(tuple(model.output.shape), loss, num_classes)
         if problem:
-            last = rows[-1]
-            rows[-1] = LayerRow(last.index, last.type, last.name, last.output_shape, last.params,
-                                problem)
-            return ModelAnalysis(rows, summary, ModelError(problem, layer_index=last.index))
+            at = _row_to_blame(rows)
+            row = rows[at]
+            rows[at] = LayerRow(row.index, row.type, row.name, row.output_shape, row.params, problem)
+            return ModelAnalysis(rows, summary, ModelError(problem, layer_index=row.index))
     return ModelAnalysis(rows, summary, None)
+
+
+def _row_to_blame(rows: list[LayerRow]) -> int:
+    """The first Dense that works per step (e.g. right after an Embedding), else the last row."""
+    for at, row in enumerate(rows):
+        if row.type == "Dense" and row.output_shape.count(",") >= 2:
+            return at
+    return len(rows) - 1
 
 
 def _index_from_key(key: str) -> int | None:

@@ -26,12 +26,12 @@ Every problem becomes a ``PresetError`` naming the file, the key path and what i
 from __future__ import annotations
 
 import copy
+import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-import tomllib
 from nnbench.core import catalog
 from nnbench.core.catalog import Param
 from nnbench.core.errors import PresetError, did_you_mean, one_of

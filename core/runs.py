@@ -11,6 +11,7 @@ A run whose process died while its summary still says "running" is reported as i
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -19,7 +20,7 @@ import platform
 import socket
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +114,7 @@ class RunStore:
         (run_dir / "preset.toml").write_text(preset.to_toml(), encoding="utf-8")
         record = RunRecord(
             run_id=run_dir.name, path=str(run_dir), preset_name=preset.name, status="running",
-            started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            started=datetime.now(UTC).isoformat(timespec="seconds"),
             pid=os.getpid(), host=socket.gethostname(), versions=_versions(),
         )
         _write_json(run_dir / "summary.json", asdict(record))
@@ -176,10 +177,8 @@ def _versions() -> dict[str, str]:
 
     out = {"python": platform.python_version()}
     for name in ("nnbench", "tensorflow", "tensorflow-cpu", "keras", "numpy"):
-        try:
+        with contextlib.suppress(PackageNotFoundError):
             out[name] = version(name)
-        except PackageNotFoundError:
-            pass
     return out
 
 

@@ -140,7 +140,10 @@ class Trainer:
         self._model = model
         callbacks, es, ckpt = self._callbacks(keras, run_dir, data)
         n_train = info.train_samples
-        steps = math.ceil(n_train / fit.batch_size) if data.x_train is not None else _cardinality(data.train_ds)
+        if data.x_train is not None:
+            steps = math.ceil(n_train / fit.batch_size)
+        else:
+            steps = _cardinality(data.train_ds)
         self.emit(RunStarted(
             run_id=run_dir.name, run_dir=str(run_dir), preset_name=preset.name, epochs=self.epochs,
             steps_per_epoch=steps, summary=summarize(model), data=info,

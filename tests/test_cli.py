@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from conftest import tiny_preset
-
 from nnbench.core.preset import save_preset
 from nnbench.core.runs import RunStore
 

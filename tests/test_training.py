@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import tiny_preset
-
 from nnbench.core import events as ev
 from nnbench.core.runs import RunStore
 from nnbench.core.training import TrainControls, Trainer
