@@ -72,7 +72,7 @@ class LoadedData:
     test_ds: Any = None
     info: DataInfo
     task: str
-    """"binary", "multiclass" or "regression"."""
+    """One of "binary", "multiclass", "regression"."""
 
 
 def load_data(spec: DataSpec, fit: FitSpec) -> LoadedData:
@@ -214,6 +214,10 @@ def _scale(
                  for a in (x_train, x_val, x_test))  # type: ignore[return-value]
 
 
+def _samples(n: int) -> str:
+    return f"{n:,} sample" if n == 1 else f"{n:,} samples"
+
+
 def _labels_task(class_count: int) -> str:
     return "binary" if class_count == 2 else "multiclass"
 
@@ -232,7 +236,7 @@ def _hold_out_test(x: np.ndarray, y: np.ndarray, fraction: float, seed: int | No
             problem = exc
             continue
         how = ", stratified by class" if stratify is not None else ""
-        note = (f"held out {len(x_test):,} samples ({fraction:.0%}) as the test split{how}, "
+        note = (f"held out {_samples(len(x_test))} ({fraction:.0%}) as the test split{how}, "
                 f"seed {seed or 0}")
         return x_train, x_test, y_train, y_test, note
     raise DataError(f"{where}: cannot hold out data.test_split = {fraction} of {len(x):,} samples "
@@ -274,7 +278,8 @@ class _KerasSet:
     sequences: bool = False
     folder: str = "datasets"
     """Inside the Keras cache folder, as keras.src.datasets.<name>.load_data passes to get_file."""
-    download: str = f"from {_KERAS_ORIGIN}"
+    download: str = ""
+    """How to get the files on a machine with internet, when not simply from _KERAS_ORIGIN."""
     hash_checked: bool = True
     """Keras compares the file's sha256 with the original, so only the original file works."""
 
@@ -288,8 +293,9 @@ KERAS_SETS: dict[str, _KerasSet] = {
         hash_checked=False),
     # get_file(fname="cifar-10-batches-py-target", extract=True) keeps the archive under this name.
     "cifar10": _KerasSet(("cifar-10-batches-py-target_archive",), class_names=CIFAR10_CLASSES,
-                         download="(cifar-10-python.tar.gz from https://www.cs.toronto.edu/~kriz/, "
-                                  "renamed)"),
+                         download="download cifar-10-python.tar.gz from "
+                                  "https://www.cs.toronto.edu/~kriz/, rename it to "
+                                  "cifar-10-batches-py-target_archive"),
     "imdb": _KerasSet(("imdb.npz",), task="binary", class_names=IMDB_CLASSES, sequences=True),
     "reuters": _KerasSet(("reuters.npz",), sequences=True),
     "boston_housing": _KerasSet(("boston_housing.npz",), task="regression"),
@@ -369,8 +375,9 @@ def _keras_failure_message(name: str, exc: Exception) -> str:
                 f"may be incomplete. Delete them and put fresh copies of {files} there. {offline}")
     original = (" Keras checks the file's hash, so it must be the original file."
                 if keras_set.hash_checked else "")
+    download = keras_set.download or f"download {files} from {_KERAS_ORIGIN}"
     return (f"keras:{name} could not be downloaded ({reason}); this machine may be offline. "
-            f"On a machine with internet, download {files} {keras_set.download} and put "
+            f"On a machine with internet, {download}, and put "
             f"{'it' if len(keras_set.files) == 1 else 'them'} into {folder}{os.sep}.{original} "
             f"{offline}")
 
@@ -447,8 +454,9 @@ def _numeric_columns(rows: list[list[str]], lines: list[int], header: list[str],
     for r, row in enumerate(table):
         for c, cell in enumerate(row):
             if not _is_number(cell):
+                what = "the value is missing" if not cell else f"{str(cell)!r} is not a number"
                 raise DataError(f"{path}, line {lines[r]}, column '{header[columns[c]]}': "
-                                f"{cell!r} is not a number. Features must be numeric: encode or "
+                                f"{what}. Features must be numeric: fill, encode or "
                                 "drop that column, or name it as data.target if it is the label.")
     raise AssertionError("unreachable: a cell failed to parse but every cell is a number")
 
@@ -513,6 +521,8 @@ def _load_npz(spec: DataSpec, fit: FitSpec) -> _Source:
     y_all, task, class_names, notes = _npz_target(
         np.concatenate([_as_labels(arrays[k]) for k in ("y_train", "y_test") if k in arrays]),
         f"{path.name} y")
+    if arrays["y_train"].ndim == 2 and y_all.ndim == 1 and arrays["y_train"].shape[1] > 1:
+        notes.insert(0, f"{path.name} y: one-hot rows turned into class indices")
     x_train, y_train = arrays["x_train"], y_all[:n_train]
     if "x_test" in arrays:
         return _Source(x_train, y_train, arrays["x_test"], y_all[n_train:], task, class_names,
@@ -529,7 +539,9 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     try:
         archive = np.load(path, allow_pickle=False)  # never unpickle: a pickle can run code
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{path}: not a readable .npz file ({exc}). {save_hint}") from None
+        # numpy takes any other file for a pickle; its advice to unpickle is not ours to give.
+        reason = "not a numpy archive" if "allow_pickle" in str(exc) else str(exc)
+        raise DataError(f"{path}: not a readable .npz file ({reason}). {save_hint}") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise DataError(f"{path}: holds a single array, not named arrays. {save_hint}")
     with archive:
@@ -631,7 +643,8 @@ def _read_folders(read: Callable[..., Any], train_dir: Path, test_dir: Path | No
             test = read(test_dir, class_names=names, shuffle=False, **common)
             notes.append(f"test split from {test_dir}")
     except ValueError as exc:  # no files, no class folders, class folders that differ, ...
-        raise DataError(f"{train_dir}: {exc} Put one sub-folder per class inside it.") from None
+        raise DataError(f"{train_dir}: {str(exc).rstrip('.')}. Put one sub-folder per class "
+                        "inside it.") from None
     if len(names) < 2:
         raise DataError(f"{train_dir}: found {len(names)} class folder(s); a classifier needs at "
                         "least two sub-folders, one per class.")
