@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from nnbench.core.errors import DataError, did_you_mean
 from nnbench.core.events import DataInfo
 from nnbench.core.keras_env import import_keras

@@ -32,10 +32,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
 from nnbench.core import catalog
 from nnbench.core.catalog import Param
 from nnbench.core.errors import PresetError, did_you_mean, one_of
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DATA_SCHEMES = ("sklearn", "keras", "csv", "npz", "images", "text")
 SKLEARN_SETS = ("digits", "breast_cancer", "iris", "wine", "diabetes")

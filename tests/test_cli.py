@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import tiny_preset
+
 from nnbench.core.preset import save_preset
 from nnbench.core.runs import RunStore
 

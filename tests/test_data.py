@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from nnbench.core.data import FASHION_MNIST_CLASSES, OFFLINE_PRESETS, LoadedData, load_data
 from nnbench.core.errors import DataError
 from nnbench.core.preset import DataSpec, FitSpec

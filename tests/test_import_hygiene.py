@@ -11,8 +11,9 @@ import pkgutil
 import subprocess
 import sys
 
-import nnbench.core
 import pytest
+
+import nnbench.core
 
 FORBIDDEN = ("textual", "tensorflow", "keras")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from nnbench.core.errors import PresetError
 from nnbench.core.preset import (
     DEFAULT_PRESET,

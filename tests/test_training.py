@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import tiny_preset
+
 from nnbench.core import events as ev
 from nnbench.core.runs import RunStore
 from nnbench.core.training import TrainControls, Trainer
