@@ -170,6 +170,19 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from nnbench.core.export import export_script
+    from nnbench.core.preset import load_preset
+
+    script = export_script(load_preset(args.preset), epochs=args.epochs)
+    if args.output:
+        Path(args.output).write_text(script, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(script)
+    return 0
+
+
 def cmd_presets(args: argparse.Namespace) -> int:
     from nnbench.core.preset import DEFAULT_PRESET, bundled_presets
 
@@ -221,6 +234,11 @@ def build_parser() -> argparse.ArgumentParser:
     summary = sub.add_parser("summary", help="print the model summary of a preset")
     summary.add_argument("preset", metavar="PRESET|PATH")
     summary.set_defaults(func=cmd_summary)
+    export = sub.add_parser("export", help="print a preset as a plain Keras script")
+    export.add_argument("preset", metavar="PRESET|PATH")
+    export.add_argument("-o", "--output", metavar="FILE", help="write the script to FILE")
+    export.add_argument("--epochs", type=int, help="override the preset's epochs")
+    export.set_defaults(func=cmd_export)
     sub.add_parser("presets", help="list the bundled presets").set_defaults(func=cmd_presets)
     sub.add_parser("runs", parents=[runs_dir], help="list runs").set_defaults(func=cmd_runs)
     tui = sub.add_parser("open", parents=[runs_dir], help="open the full-screen app (the default)")
@@ -229,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = ("train", "summary", "presets", "runs", "open", "-h", "--help")
+COMMANDS = ("train", "summary", "export", "presets", "runs", "open", "-h", "--help")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

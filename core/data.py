@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import socket
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -322,6 +323,10 @@ def _load_keras(spec: DataSpec, fit: FitSpec) -> _Source:
                    list(class_names) if class_names else None, keras_set.sequences, notes)
 
 
+DOWNLOAD_TIMEOUT = 60.0
+"""Seconds a Keras data set download may stall before it counts as failed."""
+
+
 def _call_keras_loader(name: str, spec: DataSpec) -> Any:
     keras = import_keras()
 
@@ -330,10 +335,15 @@ def _call_keras_loader(name: str, spec: DataSpec) -> Any:
         kwargs["num_words"] = spec.num_words
     if name in ("boston_housing", "california_housing") and spec.test_split:
         kwargs["test_split"] = spec.test_split
+    previous = socket.getdefaulttimeout()
+    # Keras's download has no timeout of its own: a stalled network would hang the run forever.
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
     try:
         return getattr(keras.datasets, name).load_data(**kwargs)
     except Exception as exc:  # offline downloads and unreadable cache files: never a traceback
         raise DataError(_keras_failure_message(name, exc)) from None
+    finally:
+        socket.setdefaulttimeout(previous)
 
 
 def _pad(x_train: Any, x_test: Any, spec: DataSpec, notes: list[str]) -> tuple[Any, Any]:
