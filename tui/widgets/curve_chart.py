@@ -1,0 +1,296 @@
+"""An ASCII line chart of per-epoch curves, drawn with plotext into a Textual widget.
+
+The widget owns its own plotext figure (plotext 6 keeps one master figure per ``terminal``; each chart
+makes its own terminal so charts never share state) and rebuilds it in ``replot()``: after new data
+and on resize. Everything runs on the UI thread.
+
+Plotext's C++ kernel aborts the whole process on some inputs (NaN, points outside the axis limits
+next to denormal values), so data is cleaned before it reaches plotext: non-finite values are left
+out (the line breaks there), tiny magnitudes become 0 and the x axis always covers every point.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual.events import Resize
+from textual.widget import Widget
+
+# Colours are ANSI palette numbers (0-15) so the chart reads the same in a 16-colour terminal.
+TRAIN_COLOR = 12  # bright blue
+VAL_COLOR = 13  # bright magenta
+BEST_COLOR = 10  # bright green
+STOP_COLOR = 9  # bright red
+SERIES_COLORS = (12, 13, 14, 11, 10, 9, 4, 5)
+
+_MARKUP_COLOR = {
+    1: "ansi_red", 2: "ansi_green", 3: "ansi_yellow", 4: "ansi_blue", 5: "ansi_magenta",
+    6: "ansi_cyan", 9: "ansi_bright_red", 10: "ansi_bright_green", 11: "ansi_bright_yellow",
+    12: "ansi_bright_blue", 13: "ansi_bright_magenta", 14: "ansi_bright_cyan",
+}
+_TINY = 1e-30
+_HUGE = 1e30
+_MIN_WIDTH = 14
+_MIN_HEIGHT = 4
+
+
+def markup_color(code: int) -> str:
+    """The Textual colour name of an ANSI palette number, for legends in markup."""
+    return _MARKUP_COLOR.get(code, "ansi_default")
+
+
+@dataclass
+class Curve:
+    """One line on the chart: points (x, y) in the order they arrived."""
+
+    label: str
+    color: int
+    xs: list[float] = field(default_factory=list)
+    ys: list[float] = field(default_factory=list)
+
+    @property
+    def last(self) -> float | None:
+        return self.ys[-1] if self.ys else None
+
+
+@dataclass(frozen=True)
+class VerticalMarker:
+    """A vertical line across the chart at ``x`` (best epoch, early stop)."""
+
+    x: float
+    label: str
+    color: int
+
+
+def _clean(value: float) -> float | None:
+    if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    if abs(value) < _TINY:
+        return 0.0
+    return max(-_HUGE, min(_HUGE, float(value)))
+
+
+def _segments(xs: Sequence[float], ys: Sequence[float]) -> list[tuple[list[float], list[float]]]:
+    """Runs of consecutive finite points; a NaN breaks the line instead of crashing plotext."""
+    runs: list[tuple[list[float], list[float]]] = []
+    current: tuple[list[float], list[float]] = ([], [])
+    for x, y in zip(xs, ys, strict=False):
+        cx, cy = _clean(x), _clean(y)
+        if cx is None or cy is None:
+            if current[0]:
+                runs.append(current)
+            current = ([], [])
+            continue
+        current[0].append(cx)
+        current[1].append(cy)
+    if current[0]:
+        runs.append(current)
+    return runs
+
+
+def _x_ticks(low: int, high: int, width: int) -> list[int]:
+    """Whole-epoch ticks that fit: every epoch when there is room, else every 2, 5, 10, 20, 50..."""
+    room = max(2, width // 6)
+    magnitude = 1
+    while True:
+        for base in (1, 2, 5):
+            step = base * magnitude
+            if step == 1:
+                ticks = list(range(low, high + 1))
+            else:
+                ticks = [low] + [m for m in range(step, high + 1, step) if m - low >= step / 2]
+            if len(ticks) <= room:
+                return ticks
+        magnitude *= 10
+
+
+class CurveChart(Widget):
+    """Per-epoch curves with vertical markers; the legend (with each curve's last value) sits in the
+    border title, the markers' legend in the border subtitle."""
+
+    DEFAULT_CSS = """
+    CurveChart {
+        width: 1fr;
+        height: 1fr;
+        min-height: 5;
+        border: round $panel-lighten-2;
+        border-title-align: left;
+        border-subtitle-align: right;
+        padding: 0 1 0 0;
+    }
+    CurveChart:focus {
+        border: round $accent;
+    }
+    CurveChart > .curve-chart--empty {
+        color: $text-muted;
+    }
+    """
+
+    COMPONENT_CLASSES = {"curve-chart--empty"}
+
+    def __init__(self, title: str = "", *, empty_text: str = "waiting for the first epoch",
+                 name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.title = title
+        self.empty_text = empty_text
+        self.curves: dict[str, Curve] = {}
+        self.markers: dict[str, VerticalMarker] = {}
+        self._rendered: Text | None = None
+        self.replot_count = 0
+        """How many times the figure was built (tests use it to see a chart redraws)."""
+
+    # --- data ---------------------------------------------------------------------------------
+
+    def clear(self, title: str | None = None) -> None:
+        """Forget every curve and marker (a new run starts)."""
+        self.curves.clear()
+        self.markers.clear()
+        if title is not None:
+            self.title = title
+
+    def set_curve(self, label: str, xs: Iterable[float], ys: Iterable[float],
+                  color: int | None = None) -> Curve:
+        """Replace (or add) a whole curve, e.g. a run's history read from disk."""
+        color = self._next_color() if color is None and label not in self.curves else color
+        curve = Curve(label, color if color is not None else self.curves[label].color,
+                      [float(x) for x in xs], [float(y) for y in ys])
+        self.curves[label] = curve
+        return curve
+
+    def append(self, label: str, x: float, y: float, color: int | None = None) -> None:
+        """Add one point to a curve, creating it on first use."""
+        curve = self.curves.get(label)
+        if curve is None:
+            curve = self.curves[label] = Curve(label, self._next_color() if color is None else color)
+        curve.xs.append(float(x))
+        curve.ys.append(float(y) if isinstance(y, (int, float)) else math.nan)
+
+    def set_marker(self, key: str, x: float | None, label: str, color: int) -> None:
+        """Show (or move) a vertical line; ``x=None`` removes it."""
+        if x is None:
+            self.markers.pop(key, None)
+        else:
+            self.markers[key] = VerticalMarker(float(x), label, color)
+
+    def point_count(self, label: str) -> int:
+        """Points recorded for a curve (NaN points included: they are recorded, just not drawn)."""
+        curve = self.curves.get(label)
+        return len(curve.xs) if curve else 0
+
+    def _next_color(self) -> int:
+        used = {curve.color for curve in self.curves.values()}
+        for color in SERIES_COLORS:
+            if color not in used:
+                return color
+        return SERIES_COLORS[len(self.curves) % len(SERIES_COLORS)]
+
+    # --- drawing ------------------------------------------------------------------------------
+
+    def replot(self) -> None:
+        """Rebuild the figure for the current data and size and repaint."""
+        self._update_legend()
+        self._rendered = self._build(self.content_size.width, self.content_size.height)
+        self.replot_count += 1
+        self.refresh()
+
+    def on_resize(self, event: Resize) -> None:
+        self.replot()
+
+    def render(self) -> Text:
+        if self._rendered is None:
+            self._rendered = self._build(self.content_size.width, self.content_size.height)
+        return self._rendered
+
+    def plain_text(self) -> str:
+        """What the chart shows, without colour (for tests and debugging)."""
+        return self.render().plain
+
+    def _update_legend(self) -> None:
+        """The longest legend that fits the top border: title, curves and last values; else without
+        the title; else without the values."""
+        from textual.markup import escape
+
+        room = max(0, self.size.width - 6)
+        title = [(f"[b]{escape(self.title)}[/b]", self.title)] if self.title else []
+        with_values, names = [], []
+        for curve in self.curves.values():
+            last = _last_finite(curve.ys)
+            value = f" {_short(last)}" if last is not None else ""
+            swatch = f"[{markup_color(curve.color)}]━[/]"
+            with_values.append((f"{swatch} {escape(curve.label)}{value}", f"━ {curve.label}{value}"))
+            names.append((f"{swatch} {escape(curve.label)}", f"━ {curve.label}"))
+        for parts in (title + with_values, with_values, names):
+            if sum(len(plain) + 2 for _, plain in parts) - 2 <= room:
+                break
+        self.border_title = "  ".join(markup for markup, _ in parts) if parts else None
+        marks = [f"[{markup_color(m.color)}]┊[/] {escape(m.label)}" for m in self.markers.values()]
+        self.border_subtitle = "  ".join(marks)
+
+    def _empty(self, width: int, height: int) -> Text:
+        style = self.get_component_rich_style("curve-chart--empty", partial=True)
+        lines = [""] * max(0, (height - 1) // 2) + [self.empty_text.center(max(width, 0))[:width]]
+        return Text("\n".join(lines), style=style, no_wrap=True, overflow="crop")
+
+    def _build(self, width: int, height: int) -> Text:
+        runs = [(curve, _segments(curve.xs, curve.ys)) for curve in self.curves.values()]
+        if not any(segments for _, segments in runs):
+            return self._empty(width, height)
+        if width < _MIN_WIDTH or height < _MIN_HEIGHT:
+            return Text("(too small)"[:max(width, 0)], no_wrap=True, overflow="crop")
+        try:
+            return Text.from_ansi(self._figure(width, height, runs), no_wrap=True,
+                                  overflow="crop", end="")
+        except Exception as error:  # a chart must never take the app down
+            return Text(f"chart unavailable: {error}"[: max(width, 0) * max(height, 1)],
+                        style="red")
+
+    def _figure(self, width: int, height: int, runs: list[tuple[Curve, list]]) -> str:
+        import plotext
+
+        terminal = type(plotext.terminal)()
+        terminal.limit(False, False)
+        figure = terminal._master  # plotext 6 exposes the master figure of its own terminal only
+        figure.theme("simple")
+        figure.plot_size(width, height)
+        # Only the left and lower axes: the widget's border already frames the chart.
+        figure.axes(False, axis="x", side="upper")
+        figure.axes(False, axis="y", side="right")
+
+        xs_all = [x for _, segments in runs for seg in segments for x in seg[0]]
+        xs_all += [m.x for m in self.markers.values() if _clean(m.x) is not None]
+        low = math.floor(min(xs_all))
+        high = max(math.ceil(max(xs_all)), low + 1)
+        for curve, segments in runs:
+            pixel = plotext.pixel(foreground=curve.color)
+            for seg_x, seg_y in segments:
+                signal = figure.signal(seg_x, seg_y, marker=plotext.marker("hd", pixel))
+                figure.draw(signal.lines() if len(seg_x) > 1 else signal)
+        for marker in self.markers.values():
+            if _clean(marker.x) is not None:
+                figure.line(marker.x, orientation="v", style="dotted",
+                            pixel=plotext.pixel(foreground=marker.color, background="default"))
+        ruler = figure.ruler("x")
+        ruler.lim(low, high)
+        ruler.ticks(_x_ticks(low, high, width))
+        # plotext writes notes ("values too close together") to stdout/stderr: keep them off the screen
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            return figure.build().string()
+
+
+def _last_finite(values: Sequence[float]) -> float | None:
+    for value in reversed(values):
+        if math.isfinite(value):
+            return value
+    return None
+
+
+def _short(value: float) -> str:
+    size = abs(value)
+    if size != 0 and (size < 1e-3 or size >= 1e5):
+        return f"{value:.2e}"
+    return f"{value:.4f}" if size < 100 else f"{value:,.1f}"

@@ -1,0 +1,108 @@
+"""The progress of the epoch in flight: a bar, batches, samples/s, ETA and the running batch logs.
+
+    Epoch 3/20  ━━━━━━━━━━━━╸──────  45/57 batches  1,234 samples/s  ETA 2s
+    batch: loss 0.3121  accuracy 0.9012
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import Label, ProgressBar
+
+from nnbench.core.events import BatchProgress, EpochEnded, EpochStarted
+from nnbench.tui.widgets.train_format import fmt_logs, fmt_seconds
+
+
+class EpochProgress(Widget):
+    """Fed with EpochStarted / BatchProgress / EpochEnded; shows state with -paused / -done classes."""
+
+    DEFAULT_CSS = """
+    EpochProgress {
+        height: 2;
+        width: 1fr;
+    }
+    EpochProgress > Horizontal {
+        height: 1;
+    }
+    EpochProgress #epoch-label {
+        width: auto;
+        min-width: 13;
+        text-style: bold;
+        padding-right: 1;
+    }
+    EpochProgress ProgressBar {
+        width: 1fr;
+        max-width: 40;
+        min-width: 8;
+    }
+    EpochProgress ProgressBar Bar {
+        width: 1fr;
+    }
+    EpochProgress #batch-stats {
+        width: auto;
+        padding-left: 1;
+        color: $text-muted;
+    }
+    EpochProgress #batch-logs {
+        width: 1fr;
+        color: $text-muted;
+    }
+    EpochProgress.-paused #epoch-label {
+        color: $warning;
+    }
+    EpochProgress.-done ProgressBar Bar > .bar--complete {
+        color: $success;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Label("Epoch -", id="epoch-label")
+            yield ProgressBar(total=None, show_percentage=False, show_eta=False, id="epoch-bar")
+            yield Label("", id="batch-stats", markup=False)
+        yield Label("", id="batch-logs", markup=False)
+
+    def reset(self, text: str = "") -> None:
+        """Back to idle: no epoch, empty bar."""
+        self.remove_class("-done", "-paused")
+        self.query_one("#epoch-label", Label).update("Epoch -")
+        self.query_one("#epoch-bar", ProgressBar).update(total=100, progress=0)
+        self.query_one("#batch-stats", Label).update(text)
+        self.query_one("#batch-logs", Label).update("")
+
+    def epoch_started(self, event: EpochStarted, steps: int | None) -> None:
+        self.remove_class("-done")
+        self.query_one("#epoch-label", Label).update(f"Epoch {event.epoch}/{event.epochs}")
+        self.query_one("#epoch-bar", ProgressBar).update(total=steps, progress=0)
+        self.query_one("#batch-stats", Label).update(f"0/{steps} batches" if steps else "starting")
+
+    def batch(self, event: BatchProgress) -> None:
+        self.query_one("#epoch-label", Label).update(f"Epoch {event.epoch}/{event.epochs}")
+        self.query_one("#epoch-bar", ProgressBar).update(total=event.steps, progress=event.batch)
+        of = f"/{event.steps}" if event.steps else ""
+        parts = [f"{event.batch}{of} batches", f"{event.samples_per_second:,.0f} samples/s"]
+        if event.eta_seconds is not None:
+            parts.append(f"ETA {fmt_seconds(event.eta_seconds)}")
+        self.query_one("#batch-stats", Label).update("  ".join(parts))
+        self.query_one("#batch-logs", Label).update(
+            f"batch  {fmt_logs(event.logs)}" if event.logs else "")
+
+    def epoch_ended(self, event: EpochEnded, steps: int | None) -> None:
+        self.add_class("-done")
+        bar = self.query_one("#epoch-bar", ProgressBar)
+        total = steps or bar.total or 1
+        bar.update(total=total, progress=total)
+        self.query_one("#epoch-label", Label).update(f"Epoch {event.epoch}/{event.epochs}")
+        self.query_one("#batch-stats", Label).update(f"done in {fmt_seconds(event.seconds)}")
+
+    def set_paused(self, paused: bool) -> None:
+        self.set_class(paused, "-paused")
+        if paused:
+            self.query_one("#batch-stats", Label).update("paused")
+
+    def finish(self, text: str) -> None:
+        """The run ended: keep the last epoch shown, say how it ended."""
+        self.remove_class("-paused")
+        self.query_one("#batch-stats", Label).update(text)

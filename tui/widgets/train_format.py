@@ -1,0 +1,92 @@
+"""How the train views write numbers: log values, learning rates, durations, counts.
+
+One place, so the event log, the progress line, the early-stopping line and the runs table agree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+# Keys Keras puts in epoch logs that are not the model's quantities.
+NOT_A_METRIC = frozenset({"loss", "epoch", "learning_rate", "lr"})
+
+
+def fmt_value(value: float | None) -> str:
+    """A loss or metric value: 4 decimals, scientific when tiny or huge, 'nan'/'inf' as such."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if not math.isfinite(value):
+        return str(value)
+    size = abs(value)
+    if size != 0 and (size < 1e-3 or size >= 1e6):
+        return f"{value:.3e}"
+    if size >= 1000:
+        return f"{value:,.1f}"
+    return f"{value:.4f}"
+
+
+def fmt_lr(value: float | None) -> str:
+    """A learning rate the way people write it: 0.001, 5e-05."""
+    if value is None:
+        return "-"
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:.3g}"
+
+
+def fmt_seconds(seconds: float | None) -> str:
+    """A duration: 0.4s, 12s, 3m05s, 1h02m."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "-"
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def fmt_logs(logs: Mapping[str, float], *, skip: frozenset[str] = frozenset({"learning_rate", "lr"})
+             ) -> str:
+    """'loss 0.3121  accuracy 0.9012  val_loss 0.3310': training quantities before validation."""
+    keys = [k for k in logs if k not in skip]
+    ordered = sorted(keys, key=lambda k: (k.startswith("val_"), k != "loss" and k != "val_loss"))
+    return "  ".join(f"{key} {fmt_value(logs[key])}" for key in ordered)
+
+
+def first_metric(logs: Mapping[str, float], preferred: list[str] | tuple[str, ...] = ()) -> str | None:
+    """The metric a chart should show: the first compiled metric found in the logs, else the first
+    training quantity that is neither the loss nor the learning rate."""
+    for name in preferred:
+        if name in logs:
+            return name
+    for key in logs:
+        if key not in NOT_A_METRIC and not key.startswith("val_"):
+            return key
+    return None
+
+
+def monitor_mode(monitor: str) -> str:
+    """'max' for quantities that grow when the model improves, as Keras's EarlyStopping(mode='auto')
+    guesses them; 'min' otherwise."""
+    name = monitor.removeprefix("val_").lower()
+    growing = ("acc", "auc", "precision", "recall", "f1", "r2")
+    return "max" if any(part in name for part in growing) else "min"
+
+
+def best_epoch(epochs: list[int], values: list[float], mode: str) -> tuple[int, float] | None:
+    """(epoch, value) of the best finite value, the earliest one on ties, as Keras keeps it."""
+    best: tuple[int, float] | None = None
+    for epoch, value in zip(epochs, values, strict=False):
+        if value is None or not math.isfinite(value):
+            continue
+        if best is None or (value < best[1] if mode == "min" else value > best[1]):
+            best = (epoch, value)
+    return best
