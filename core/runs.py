@@ -63,6 +63,9 @@ class RunRecord:
     test_metrics: dict[str, float] = field(default_factory=dict)
     final_logs: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    early_stopped: dict[str, Any] | None = None
+    """EarlyStopped's fields (stopped_epoch, best_epoch, ...) when early stopping fired."""
+    params: int | None = None
     pid: int | None = None
     host: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
