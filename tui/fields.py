@@ -1,0 +1,196 @@
+"""Turning what a person typed into preset values, or into a reason it was refused.
+
+Every parser raises ``ValueError`` with a sentence for the field's note; ``Parsed`` wraps one as a
+Textual ``Validator`` so an ``Input`` refuses the value at the field. An empty field means "not set":
+the key stays out of the preset and Keras's default applies.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import tomli_w
+from textual.validation import ValidationResult, Validator
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+"""A field left empty: the key is not written and the default applies."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds of a number; ``low_open``/``high_open`` exclude the bound itself."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def check(self, value: float) -> None:
+        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
+            raise ValueError(f"must be {'greater than' if self.low_open else 'at least'} "
+                             f"{_num(self.low)}, not {_num(value)}")
+        if self.high is not None and (value > self.high or (self.high_open and value == self.high)):
+            raise ValueError(f"must be {'less than' if self.high_open else 'at most'} "
+                             f"{_num(self.high)}, not {_num(value)}")
+
+
+FRACTION = Limits(0, 1)
+FRACTION_BELOW_ONE = Limits(0, 1, high_open=True)
+OPEN_FRACTION = Limits(0, 1, low_open=True, high_open=True)
+POSITIVE = Limits(0, low_open=True)
+NON_NEGATIVE = Limits(0)
+
+# What Keras would reject later (or train nonsense with), refused while typing instead.
+LIMITS: dict[str, Limits] = {
+    "learning_rate": POSITIVE, "epsilon": POSITIVE, "momentum": FRACTION, "rho": FRACTION,
+    "beta_1": FRACTION_BELOW_ONE, "beta_2": FRACTION_BELOW_ONE, "weight_decay": NON_NEGATIVE,
+    "initial_accumulator_value": NON_NEGATIVE, "clipnorm": POSITIVE, "clipvalue": POSITIVE,
+    "rate": FRACTION_BELOW_ONE, "dropout": FRACTION, "recurrent_dropout": FRACTION,
+    "factor": OPEN_FRACTION, "min_delta": NON_NEGATIVE, "min_lr": NON_NEGATIVE,
+    "test_split": OPEN_FRACTION, "validation_split": OPEN_FRACTION,
+    "units": Limits(1), "filters": Limits(1), "input_dim": Limits(1), "output_dim": Limits(1),
+    "kernel_size": Limits(1), "pool_size": Limits(1), "strides": Limits(1),
+    "epochs": Limits(1, 100_000), "batch_size": Limits(1), "validation_first": Limits(1),
+    "num_words": Limits(1), "maxlen": Limits(1), "max_samples": Limits(1),
+}
+# Integer parameters Keras also takes as a tuple, one per spatial axis ("3, 3").
+TUPLE_INTS = frozenset({"kernel_size", "pool_size", "strides"})
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(value)
+
+
+def parse_int(text: str, limits: Limits | None = None) -> int:
+    text = text.strip().replace("_", "").replace(",", "")
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"must be a whole number, not '{text}'") from None
+    (limits or NON_NEGATIVE).check(value)
+    return value
+
+
+def parse_float(text: str, limits: Limits | None = None) -> float:
+    text = text.strip().replace("_", "")
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"must be a number (e.g. 0.001 or 1e-3), not '{text}'") from None
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number, not '{text}'")
+    if limits:
+        limits.check(value)
+    return value
+
+
+def _split(text: str) -> list[str]:
+    return [part for part in text.replace("(", " ").replace(")", " ").replace("[", " ")
+            .replace("]", " ").replace(",", " ").split() if part]
+
+
+def parse_int_or_tuple(text: str, limits: Limits | None = None) -> int | list[int]:
+    parts = _split(text)
+    if len(parts) > 1:
+        return [parse_int(p, limits) for p in parts]
+    return parse_int(text, limits)
+
+
+def parse_shape(text: str, *, length: int | None = None) -> list[int | str]:
+    """'28, 28' -> [28, 28]; 'None' (any length) stays the string "None", as presets write it."""
+    parts = _split(text)
+    if not parts:
+        raise ValueError("enter the sizes separated by commas, e.g. 28, 28")
+    shape: list[int | str] = []
+    for part in parts:
+        if part.lower() == "none":
+            shape.append("None")
+            continue
+        try:
+            dim = int(part)
+        except ValueError:
+            raise ValueError(f"'{part}' is not a size; use whole numbers like 28, 28 "
+                             "(None for any length)") from None
+        if dim < 1:
+            raise ValueError(f"sizes must be at least 1, not {dim}")
+        shape.append(dim)
+    if length is not None and len(shape) != length:
+        raise ValueError(f"needs {length} sizes, e.g. 64, 64; got {len(shape)}")
+    return shape
+
+
+def parse_kwargs(text: str) -> dict[str, Any]:
+    """'kernel_initializer = "he_normal", use_bias = false' (a TOML inline table's insides)."""
+    if not text.strip():
+        return {}
+    try:
+        return tomllib.loads(f"kwargs = {{ {text} }}")["kwargs"]
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"write key = value pairs separated by commas, strings in quotes "
+                         f"(e.g. kernel_initializer = \"he_normal\"): {exc}") from None
+
+
+def format_value(value: Any) -> str:
+    """A preset value as a person types it into a field."""
+    if value is UNSET or value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(format_value(v) for v in value)
+    return str(value)
+
+
+def format_kwargs(params: dict[str, Any]) -> str:
+    """The inverse of ``parse_kwargs``."""
+    parts = []
+    for key, value in params.items():
+        parts.append(tomli_w.dumps({key: value}).strip() if not isinstance(value, dict)
+                     else f"{key} = {{ {format_kwargs(value)} }}")
+    return ", ".join(parts)
+
+
+def parser_for(kind: str, name: str, *, required: bool = False) -> Callable[[str], Any]:
+    """The parser of a catalog ``Param`` kind; empty text gives ``UNSET`` unless required."""
+    limits = LIMITS.get(name)
+
+    def parse(text: str) -> Any:
+        if not text.strip():
+            if required:
+                raise ValueError("required; enter a value")
+            return UNSET
+        if kind == "int":
+            return (parse_int_or_tuple(text, limits) if name in TUPLE_INTS
+                    else parse_int(text, limits))
+        if kind == "float":
+            return parse_float(text, limits)
+        if kind == "shape":
+            return parse_shape(text, length=2 if name == "image_size" else None)
+        return text.strip()
+
+    return parse
+
+
+class Parsed(Validator):
+    """A Textual validator around one of the parsers above; the failure is the parser's reason."""
+
+    def __init__(self, parse: Callable[[str], Any]) -> None:
+        super().__init__()
+        self.parse = parse
+
+    def validate(self, value: str) -> ValidationResult:
+        try:
+            self.parse(value)
+        except ValueError as exc:
+            return self.failure(str(exc), value)
+        return self.success()

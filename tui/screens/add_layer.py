@@ -1,0 +1,92 @@
+"""The modal that picks a layer type from the catalog, grouped, each with its help line."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from nnbench.core import catalog
+from nnbench.tui.screens.modal import Modal
+
+GROUP_ORDER = ("core", "reshaping", "regularization", "normalization", "preprocessing",
+               "convolution", "pooling", "recurrent", "merging")
+
+
+def _group_rank(kind: catalog.LayerKind) -> int:
+    return GROUP_ORDER.index(kind.group) if kind.group in GROUP_ORDER else len(GROUP_ORDER)
+
+
+class AddLayerScreen(Modal[str | None]):
+    """Type to filter, up/down to choose, enter to pick. Dismisses with a layer type or None."""
+
+    BINDINGS = [
+        Binding("down", "move(1)", "Next", show=False),
+        Binding("up", "move(-1)", "Previous", show=False),
+        Binding("pagedown", "move(8)", show=False),
+        Binding("pageup", "move(-8)", show=False),
+    ]
+    HINT = "type to filter · ↑/↓ choose · enter adds below the selected row · esc cancels"
+    DEFAULT_CSS = """
+    AddLayerScreen #layer-filter { margin: 0 0 1 0; }
+    AddLayerScreen OptionList { height: auto; max-height: 24; }
+    """
+
+    def compose_dialog(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="add-dialog"):
+            yield Static("Add a layer", classes="title")
+            yield Input(placeholder="type to filter, e.g. dense or conv", id="layer-filter",
+                        compact=True)
+            yield OptionList(id="layer-options")
+
+    def on_mount(self) -> None:
+        self._fill("")
+        self.query_one("#layer-filter", Input).focus()
+
+    def _fill(self, text: str) -> None:
+        words = text.lower().split()
+        kinds = sorted(catalog.LAYERS.values(), key=_group_rank)
+        options = self.query_one(OptionList)
+        options.clear_options()
+        for group, members in groupby(kinds, key=lambda k: k.group):
+            shown = [k for k in members
+                     if all(w in f"{k.name} {k.help} {k.group}".lower() for w in words)]
+            if not shown:
+                continue
+            options.add_option(Option(Text(group.upper(), style="bold"), disabled=True))
+            for kind in shown:
+                options.add_option(Option(Text.assemble((f"  {kind.name:<24}", "bold"),
+                                                        (kind.help, "")), id=kind.name))
+        first = next((i for i, opt in enumerate(options.options) if not opt.disabled), None)
+        options.highlighted = first
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._fill(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        options = self.query_one(OptionList)
+        if options.highlighted is not None:
+            self.dismiss(options.options[options.highlighted].id)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one(OptionList)
+        enabled = [i for i, opt in enumerate(options.options) if not opt.disabled]
+        if not enabled:
+            return
+        current = options.highlighted
+        if current is None or current not in enabled:
+            options.highlighted = enabled[0]
+            return
+        position = enabled.index(current) + step
+        options.highlighted = enabled[max(0, min(len(enabled) - 1, position))]

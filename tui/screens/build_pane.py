@@ -1,0 +1,268 @@
+"""The Build view: the layer stack, its totals, and the row that breaks, checked by Keras in a
+thread while you edit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Static
+
+from nnbench.core import catalog
+from nnbench.core.events import DataInfo
+from nnbench.core.model import ModelAnalysis
+from nnbench.core.preset import LayerSpec, ModelSpec, Preset
+from nnbench.tui.messages import PresetChanged
+from nnbench.tui.screens.add_layer import AddLayerScreen
+from nnbench.tui.screens.layer_edit import LayerEditScreen
+from nnbench.tui.widgets.layer_stack import LayerStack
+
+ANALYSIS_DELAY = 0.3
+"""Seconds of quiet before the stack is rebuilt in Keras: typing does not start a build per key."""
+
+
+@dataclass
+class AnalysisInput:
+    spec: ModelSpec
+    input_shape: tuple[int | None, ...] | None
+    loss: str | None
+    num_classes: int | None
+
+
+def analyze_in_thread(job: AnalysisInput) -> ModelAnalysis:
+    """Runs in a worker thread: imports Keras, builds the stack row by row."""
+    from keras.src.backend.common import global_state
+
+    from nnbench.core.model import analyze
+
+    # Keras numbers automatic layer names per thread and never forgets them; start each check
+    # afresh so the rows read dense, dense_1 … as model.summary() would, not dense_57.
+    global_state.set_global_attribute("object_name_uids", None)
+    return analyze(job.spec, job.input_shape, loss=job.loss, num_classes=job.num_classes)
+
+
+class BuildPane(Vertical):
+    """Edits ``app.preset.model``; every edit posts ``PresetChanged`` and schedules a check."""
+
+    BINDINGS = [
+        Binding("a", "add_layer", "Add", id="build.add",
+                tooltip="Add a layer below the selected one, from the catalog"),
+        Binding("d,delete", "remove_layer", "Remove", id="build.remove",
+                tooltip="Remove the selected layer"),
+        # Shown in the hint line under the table: the footer has no room at 80 columns.
+        Binding("shift+up,K", "move(-1)", "Move layer up", id="build.up", show=False),
+        Binding("shift+down,J", "move(1)", "Move layer down", id="build.down", show=False),
+    ]
+    DEFAULT_CSS = """
+    BuildPane { height: 1fr; }
+    BuildPane #totals { height: 1; padding: 0 1; text-style: bold; }
+    BuildPane #problem { height: auto; max-height: 5; padding: 0 1; color: $error; text-style: bold; }
+    BuildPane #problem.-empty { display: none; }
+    BuildPane #hint { height: 1; padding: 0 1; color: $text-muted; }
+    BuildPane #checked-with { height: auto; padding: 0 1; color: $text-muted; }
+    """
+
+    class Analyzed(Message):
+        def __init__(self, generation: int, analysis: ModelAnalysis | None,
+                     failure: str | None = None) -> None:
+            super().__init__()
+            self.generation = generation
+            self.analysis = analysis
+            self.failure = failure
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.spec = ModelSpec()
+        self.data_info: DataInfo | None = None
+        self.analysis: ModelAnalysis | None = None
+        self._generation = 0
+        self._analyzed_generation = -1
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield LayerStack(id="layer-stack")
+        yield Static("", id="problem", classes="-empty", markup=False)
+        yield Static("", id="checked-with", markup=False)
+        yield Static("", id="totals", markup=False)
+        yield Static("enter edit · a add · d remove · shift+↑/↓ or K/J move · F1 all keys",
+                     id="hint", markup=False)
+
+    # --- what the app calls ----------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.show_preset(self.app.preset)  # type: ignore[attr-defined]
+
+    def show_preset(self, preset: Preset) -> None:
+        """A new preset was opened: show its stack and check it."""
+        self.spec = preset.model.model_copy(deep=True)
+        self._changed(post=False)
+
+    def set_data_info(self, info: DataInfo | None) -> None:
+        """Data was loaded: its input shape and classes take part in the check."""
+        self.data_info = info
+        self.schedule_analysis()
+
+    @property
+    def analysis_current(self) -> bool:
+        """Whether ``analysis`` belongs to the stack on screen."""
+        return self._analyzed_generation == self._generation
+
+    @property
+    def model_problem(self) -> str | None:
+        """Why the current stack cannot be trained, if the last check said so."""
+        if self.analysis_current and self.analysis is not None and self.analysis.error:
+            return self.analysis.error.message
+        return None
+
+    def schedule_analysis(self) -> None:
+        self._generation += 1
+        self._refresh_rows()
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(ANALYSIS_DELAY, self._start_analysis)
+
+    # --- editing -----------------------------------------------------------------------------
+
+    @property
+    def stack(self) -> LayerStack:
+        return self.query_one(LayerStack)
+
+    def _changed(self, *, post: bool = True, reason: str = "") -> None:
+        if post:
+            preset = self.app.preset.copy_with(model=self.spec.model_copy(deep=True))  # type: ignore[attr-defined]
+            self.post_message(PresetChanged(preset, reason))
+        self.schedule_analysis()
+
+    def _names(self, except_index: int | None = None) -> set[str]:
+        return {layer.name for i, layer in enumerate(self.spec.layers)
+                if layer.name and i != except_index}
+
+    def action_add_layer(self) -> None:
+        self._add_layer()
+
+    @work(exclusive=True, group="build-dialog")
+    async def _add_layer(self) -> None:
+        layer_type = await self.app.push_screen_wait(AddLayerScreen())
+        if not layer_type:
+            return
+        at = self.stack.cursor_row + 1 if self.spec.layers else 0
+        layer = LayerSpec(type=layer_type)
+        if catalog.LAYERS[layer_type].params:
+            edited = await self.app.push_screen_wait(
+                LayerEditScreen(layer, position=at, other_names=self._names(), adding=True))
+            if edited is None:
+                return
+            layer = edited
+        self.spec.layers.insert(at, layer)
+        self._changed(reason=f"add {layer_type}")
+        self.stack.move_cursor(row=at, animate=False)
+
+    def on_layer_stack_edit_requested(self, event: LayerStack.EditRequested) -> None:
+        event.stop()
+        self._edit_layer(event.index)
+
+    @work(exclusive=True, group="build-dialog")
+    async def _edit_layer(self, index: int) -> None:
+        if not 0 <= index < len(self.spec.layers):
+            return
+        layer = self.spec.layers[index]
+        edited = await self.app.push_screen_wait(
+            LayerEditScreen(layer, position=index, other_names=self._names(except_index=index)))
+        if edited is None or edited == layer:
+            return
+        self.spec.layers[index] = edited
+        self._changed(reason=f"edit layer {index + 1}")
+
+    def action_remove_layer(self) -> None:
+        if not self.spec.layers:
+            return
+        index = self.stack.cursor_row
+        removed = self.spec.layers.pop(index)
+        self._changed(reason=f"remove layer {index + 1} ({removed.type})")
+
+    def action_move(self, step: int) -> None:
+        index = self.stack.cursor_row
+        target = index + step
+        if not self.spec.layers or not 0 <= target < len(self.spec.layers):
+            return
+        layers = self.spec.layers
+        layers[index], layers[target] = layers[target], layers[index]
+        self._changed(reason="move layer")
+        self.stack.move_cursor(row=target, animate=False)
+
+    # --- checking ----------------------------------------------------------------------------
+
+    def _start_analysis(self) -> None:
+        self._timer = None
+        preset: Preset = self.app.preset  # type: ignore[attr-defined]
+        info = self.data_info
+        job = AnalysisInput(self.spec.model_copy(deep=True),
+                            tuple(info.input_shape) if info else None,
+                            preset.compile.loss,
+                            info.num_classes if info else None)
+        self._analyze(self._generation, job)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="analysis",
+          description="Checking the model")
+    def _analyze(self, generation: int, job: AnalysisInput) -> None:
+        try:
+            analysis = analyze_in_thread(job)
+        except Exception as exc:  # Keras failing to import must not take the app down
+            self.post_message(self.Analyzed(generation, None, f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(self.Analyzed(generation, analysis))
+
+    def on_build_pane_analyzed(self, event: BuildPane.Analyzed) -> None:
+        event.stop()
+        if event.generation != self._generation:
+            return  # the stack changed since; a newer check is on its way
+        self._analyzed_generation = event.generation
+        self.analysis = event.analysis
+        self._refresh_rows(failure=event.failure)
+
+    def _refresh_rows(self, failure: str | None = None) -> None:
+        pending = not self.analysis_current
+        analysis = None if pending else self.analysis
+        self.stack.show(self.spec, analysis, pending=pending)
+        problem = self.query_one("#problem", Static)
+        totals = self.query_one("#totals", Static)
+        text = ""
+        if failure:
+            text = f"✗ The model could not be checked: {failure}"
+        elif analysis is not None and analysis.error is not None:
+            text = "✗ " + _problem_text(analysis, self.spec)
+        problem.update(text)
+        problem.set_class(not text, "-empty")
+        preset: Preset = self.app.preset  # type: ignore[attr-defined]
+        info = self.data_info
+        data = (f"data {info.source}: input ({', '.join(str(d) for d in info.input_shape)})"
+                + (f", {info.num_classes} classes" if info.num_classes else "")
+                if info else "data not loaded (Data tab, l) to check shapes and classes")
+        self.query_one("#checked-with", Static).update(
+            f"checked with loss {preset.compile.loss} · {data}")
+        if pending:
+            totals.update("Total params: …  (checking)")
+        elif analysis is not None and analysis.summary is not None:
+            s = analysis.summary
+            totals.update(f"Total params: {s.total:,}   Trainable: {s.trainable:,}   "
+                          f"Non-trainable: {s.non_trainable:,}")
+        else:
+            totals.update("Total params: -  (the model does not build)")
+
+
+def _problem_text(analysis: ModelAnalysis, spec: ModelSpec) -> str:
+    error: Any = analysis.error
+    index = getattr(error, "layer_index", None)
+    if index is None:
+        broken = next((row for row in analysis.rows if row.error), None)
+        index = broken.index if broken else None
+    message = error.message
+    if index is not None and 0 <= index < len(spec.layers) and not message.startswith("layer "):
+        return f"layer {index + 1} ({spec.layers[index].type}): {message}"
+    return message

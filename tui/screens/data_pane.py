@@ -1,0 +1,234 @@
+"""The Data view: where the samples come from, how they are prepared, and what was loaded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Static
+
+from nnbench.core import catalog
+from nnbench.core.catalog import Param
+from nnbench.core.errors import NnbenchError
+from nnbench.core.events import DataInfo
+from nnbench.core.preset import KERAS_SETS, SKLEARN_SETS, DataSpec, FitSpec, Preset
+from nnbench.tui.fields import UNSET
+from nnbench.tui.messages import PresetChanged
+from nnbench.tui.widgets.param_field import ParamField
+
+KINDS = {
+    "sklearn": "bundled with scikit-learn (offline)",
+    "keras": "a keras.datasets set (downloaded once, then cached)",
+    "csv": "a CSV file: one row per sample, the target in a column",
+    "npz": "an NPZ file with x_train, y_train (and x_test, y_test)",
+    "images": "a folder of images, one sub-folder per class",
+    "text": "a folder of text files, one sub-folder per class",
+}
+PATH_KINDS = ("csv", "npz", "images", "text")
+# Which options each kind of source uses; the others stay hidden.
+OPTIONS = {
+    "sklearn": ("scaling", "test_split", "max_samples"),
+    "keras": ("scaling", "num_words", "maxlen", "test_split", "max_samples"),
+    "csv": ("target", "scaling", "test_split", "max_samples"),
+    "npz": ("scaling", "test_split", "max_samples"),
+    "images": ("image_size", "color_mode", "scaling", "test_split", "max_samples"),
+    "text": ("num_words", "maxlen", "test_split", "max_samples"),
+}
+OPTION_PARAMS = (
+    Param("scaling", "choice", "none", catalog.SCALINGS, help="divide255 for pixels 0..255; "
+          "standardize: zero mean, unit variance per feature"),
+    Param("target", "str", help="the target column (default: the last)"),
+    Param("num_words", "int", help="keep the most frequent words (imdb, reuters, text)"),
+    Param("maxlen", "int", help="pad or cut every sequence to this length"),
+    Param("image_size", "shape", help="resize to height, width, e.g. 64, 64"),
+    Param("color_mode", "choice", None, ("rgb", "grayscale", "rgba")),
+    Param("test_split", "float", help="test fraction when the source has no test split"),
+    Param("max_samples", "int", help="use only the first N training samples"),
+)
+
+
+def describe(info: DataInfo) -> str:
+    lines = [f"{info.source}: train {info.train_samples:,} · validation {info.val_samples:,} · "
+             f"test {info.test_samples:,} samples",
+             "  input shape (" + ", ".join("None" if d is None else str(d)
+                                         for d in info.input_shape) + ")"]
+    if info.num_classes:
+        names = info.class_names or []
+        shown = ", ".join(names[:12]) + (", …" if len(names) > 12 else "")
+        lines.append(f"  {info.num_classes} classes" + (f": {shown}" if shown else ""))
+    else:
+        lines.append("  regression target (no classes)")
+    lines.extend(f"  note: {note}" for note in info.notes)
+    return "\n".join(lines)
+
+
+def _hidden(hidden: bool) -> str:
+    return "-hidden" if hidden else ""
+
+
+class DataPane(VerticalScroll):
+    """Edits ``app.preset.data``; Load runs ``load_data`` in a thread and shows what came back."""
+
+    BINDINGS = [Binding("l", "load", "Load data", id="data.load",
+                        tooltip="Load the data set to see its samples, shape and classes")]
+
+    DEFAULT_CSS = """
+    DataPane { padding: 0 1; }
+    DataPane .section { text-style: bold; color: $primary; padding: 1 0 0 0; }
+    DataPane ParamField.-hidden { display: none; }
+    DataPane #load-row { height: auto; padding: 1 0 0 0; }
+    DataPane #load-row Button { margin: 0 2 0 0; }
+    DataPane #load-state { color: $text-muted; width: 1fr; }
+    DataPane #data-result { height: auto; padding: 0 0 0 0; color: $success; }
+    DataPane #data-result.-empty { display: none; }
+    DataPane #data-result.-error { color: $error; text-style: bold; }
+    """
+
+    class Loaded(Message):
+        """Data loaded: the build check can use its input shape and classes."""
+
+        def __init__(self, info: DataInfo) -> None:
+            super().__init__()
+            self.info = info
+
+    class LoadFailed(Message):
+        def __init__(self, title: str, message: str) -> None:
+            super().__init__()
+            self.title = title
+            self.message = message
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.data = DataSpec(source="sklearn:digits")
+
+    def compose(self) -> ComposeResult:
+        # Built with the preset's values (see CompilePane.compose for why).
+        preset: Preset = self.app.preset  # type: ignore[attr-defined]
+        self.data = data = preset.data.model_copy(deep=True)
+        kind, rest = data.scheme, data.target_name
+        with Horizontal(id="load-row"):
+            yield Button("Load", id="load", variant="primary", compact=True)
+            yield Static("l or the button loads the data to see its samples, shape and classes",
+                         id="load-state", markup=False)
+        yield Static("", id="data-result", markup=False, classes="-empty")
+        yield Static("Source", classes="section")
+        yield ParamField(Param("kind", "choice", choices=tuple(KINDS), required=True), kind,
+                         id="kind", choice_help=KINDS)
+        yield ParamField(Param("set", "choice", choices=SKLEARN_SETS, required=True),
+                         rest if kind == "sklearn" else SKLEARN_SETS[0], id="set-sklearn",
+                         label="data set", classes=_hidden(kind != "sklearn"))
+        yield ParamField(Param("set", "choice", choices=KERAS_SETS, required=True),
+                         rest if kind == "keras" else KERAS_SETS[0], id="set-keras",
+                         label="data set", classes=_hidden(kind != "keras"))
+        yield ParamField(Param("path", "str", required=True),
+                         rest if kind in PATH_KINDS else UNSET, id="path", label="path",
+                         classes=_hidden(kind not in PATH_KINDS), placeholder="path/to/file.csv",
+                         help="a file or folder; ~ and relative paths work")
+        yield Static("Options", classes="section")
+        for param in OPTION_PARAMS:
+            value = getattr(data, param.name)
+            if isinstance(value, tuple):
+                value = list(value)
+            yield ParamField(param, UNSET if value is None else value, id=f"opt-{param.name}",
+                             classes=_hidden(param.name not in OPTIONS[kind]))
+
+    def show_preset(self, preset: Preset) -> None:
+        """Another preset was opened: rebuild the fields from it."""
+        self.refresh(recompose=True)
+
+    def _show_kind(self, kind: str) -> None:
+        self.query_one("#set-sklearn").set_class(kind != "sklearn", "-hidden")
+        self.query_one("#set-keras").set_class(kind != "keras", "-hidden")
+        self.query_one("#path").set_class(kind not in PATH_KINDS, "-hidden")
+        for param in OPTION_PARAMS:
+            self.query_one(f"#opt-{param.name}").set_class(param.name not in OPTIONS[kind],
+                                                           "-hidden")
+
+    def _source(self, kind: str) -> str | None:
+        if kind in ("sklearn", "keras"):
+            return f"{kind}:{self.query_one(f'#set-{kind}', ParamField).value}"
+        path = self.query_one("#path", ParamField)
+        if path.value is UNSET or not path.valid:
+            return None
+        return f"{kind}:{path.value}"
+
+    def on_param_field_changed(self, event: ParamField.Changed) -> None:
+        event.stop()
+        kind = self.query_one("#kind", ParamField).value
+        if event.field.id == "kind":
+            self._show_kind(kind)
+        source = self._source(kind)
+        if source is None:
+            return  # a file source without its path yet: keep the old source until one is typed
+        values: dict[str, Any] = {"source": source}
+        for name in OPTIONS[kind]:
+            value = self.query_one(f"#opt-{name}", ParamField).value
+            if value is not UNSET:
+                values[name] = value
+        try:
+            data = DataSpec.model_validate(values)
+        except ValidationError as exc:
+            self.show_result("✗ " + exc.errors()[0]["msg"].removeprefix("Value error, "),
+                             error=True)
+            return
+        if data != self.data:
+            self.data = data
+            preset: Preset = self.app.preset  # type: ignore[attr-defined]
+            self.post_message(PresetChanged(preset.copy_with(data=data.model_copy(deep=True)),
+                                            f"data {event.field.param.name}"))
+
+    def show_result(self, text: str, *, error: bool) -> None:
+        result = self.query_one("#data-result", Static)
+        result.update(text)
+        result.set_class(error, "-error")
+        result.set_class(not text, "-empty")
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "load":
+            event.stop()
+            self.load()
+
+    def action_load(self) -> None:
+        self.load()
+
+    def load(self) -> None:
+        preset: Preset = self.app.preset  # type: ignore[attr-defined]
+        self.query_one("#load", Button).disabled = True
+        self.query_one("#load-state", Static).update(f"loading {preset.data.source} …")
+        self._load(preset.data.model_copy(deep=True), preset.fit.model_copy())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="data",
+          description="Loading data")
+    def _load(self, data: DataSpec, fit: FitSpec) -> None:
+        try:
+            from nnbench.core.data import load_data
+
+            loaded = load_data(data, fit)
+        except NnbenchError as exc:
+            self.post_message(self.LoadFailed(exc.title, exc.message))
+        except ImportError as exc:
+            self.post_message(self.LoadFailed("Data loading unavailable", str(exc)))
+        except Exception as exc:  # a bug in a loader must not take the app down
+            self.post_message(self.LoadFailed("Data could not be loaded",
+                                              f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(self.Loaded(loaded.info))
+
+    def on_data_pane_loaded(self, event: DataPane.Loaded) -> None:
+        self.query_one("#load", Button).disabled = False
+        self.query_one("#load-state", Static).update("✓ loaded")
+        self.show_result(describe(event.info), error=False)
+
+    def on_data_pane_load_failed(self, event: DataPane.LoadFailed) -> None:
+        event.stop()
+        self.query_one("#load", Button).disabled = False
+        self.query_one("#load-state", Static).update("✗ failed")
+        self.show_result(f"✗ {event.title}: {event.message}", error=True)
+        self.notify(event.message, title=event.title, severity="error", timeout=8)

@@ -1,0 +1,162 @@
+"""The Fit view: epochs, batch size, validation, shuffle, seed, and the callbacks with their
+parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Checkbox, Static
+
+from nnbench.core import catalog
+from nnbench.core.catalog import Param
+from nnbench.core.preset import FitSpec, Preset
+from nnbench.tui.fields import UNSET
+from nnbench.tui.messages import PresetChanged
+from nnbench.tui.widgets.param_field import ParamField
+from nnbench.tui.widgets.toggle import Toggle
+
+VALIDATION_MODES = {
+    "none": "no validation: only the training loss is watched",
+    "split": "hold out the last fraction of the training data, as Keras's validation_split",
+    "first": "hold out the first N training samples (the IMDB tutorial's way)",
+    "test": "validate on the test split",
+}
+CALLBACK_HELP = {
+    "EarlyStopping": "stop when the monitored value stops improving",
+    "ModelCheckpoint": "save the best model (best.keras) in the run folder",
+    "ReduceLROnPlateau": "lower the learning rate when the monitored value stalls",
+}
+
+
+def validation_mode(fit: FitSpec) -> str:
+    if fit.validation_split is not None:
+        return "split"
+    if fit.validation_first is not None:
+        return "first"
+    if fit.validation_data is not None:
+        return "test"
+    return "none"
+
+
+class FitPane(VerticalScroll):
+    """Edits ``app.preset.fit`` and ``app.preset.callbacks``."""
+
+    DEFAULT_CSS = """
+    FitPane { padding: 0 1; }
+    FitPane .section { text-style: bold; color: $primary; padding: 1 0 0 0; }
+    FitPane .callback { height: auto; padding: 1 0 0 0; }
+    FitPane .callback > Checkbox { text-style: bold; }
+    FitPane .callback-help { color: $text-muted; width: 1fr; padding: 0 0 0 2; }
+    FitPane .callback-head { height: auto; }
+    FitPane .callback-params { height: auto; padding: 0 0 0 2; }
+    FitPane #validation-split.-hidden, FitPane #validation-first.-hidden { display: none; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.fit = FitSpec()
+        self.callbacks: dict[str, dict[str, Any]] = {}
+
+    def compose(self) -> ComposeResult:
+        # Built with the preset's values (see CompilePane.compose for why).
+        preset: Preset = self.app.preset  # type: ignore[attr-defined]
+        self.fit = fit = preset.fit.model_copy(deep=True)
+        self.callbacks = {k: dict(v) for k, v in preset.callbacks.items()}
+        mode = validation_mode(fit)
+        yield Static("Training", classes="section")
+        yield ParamField(Param("epochs", "int", 1, required=True), fit.epochs, id="epochs",
+                         help="passes over the training data (1 to 100,000)")
+        yield ParamField(Param("batch_size", "int", 32, required=True), fit.batch_size,
+                         id="batch_size", help="samples per gradient step")
+        yield ParamField(Param("shuffle", "bool", True), fit.shuffle, id="shuffle",
+                         help="shuffle the training samples before each epoch")
+        yield ParamField(Param("seed", "int"), UNSET if fit.seed is None else fit.seed, id="seed",
+                         placeholder="none (random)", help="same seed, same history")
+        yield Static("Validation", classes="section")
+        yield ParamField(Param("validation", "choice", "none", tuple(VALIDATION_MODES),
+                               required=True), mode, id="validation",
+                         choice_help=VALIDATION_MODES)
+        yield ParamField(Param("validation_split", "float", required=True),
+                         fit.validation_split if fit.validation_split is not None else 0.2,
+                         id="validation-split", help="fraction held out, between 0 and 1",
+                         classes="-hidden" if mode != "split" else "")
+        yield ParamField(Param("validation_first", "int", required=True),
+                         fit.validation_first if fit.validation_first is not None else 10_000,
+                         id="validation-first", help="number of training samples held out",
+                         classes="-hidden" if mode != "first" else "")
+        yield Static("Callbacks", classes="section")
+        for name, params in catalog.CALLBACKS.items():
+            enabled = name in self.callbacks
+            values = self.callbacks.get(name, {})
+            with Vertical(classes="callback", id=f"callback-{name}"):
+                with Horizontal(classes="callback-head"):
+                    yield Toggle(name, enabled, id=f"enable-{name}")
+                    yield Static(CALLBACK_HELP.get(name, ""), classes="callback-help",
+                                 markup=False)
+                with Vertical(classes="callback-params", disabled=not enabled):
+                    for param in params:
+                        yield ParamField(param, values.get(param.name, UNSET),
+                                         classes=f"callback-param cb-{name}")
+
+    def show_preset(self, preset: Preset) -> None:
+        """Another preset was opened: rebuild the fields from it."""
+        self.refresh(recompose=True)
+
+    def _show_mode(self, mode: str) -> None:
+        self.query_one("#validation-split").set_class(mode != "split", "-hidden")
+        self.query_one("#validation-first").set_class(mode != "first", "-hidden")
+
+    def on_param_field_changed(self, event: ParamField.Changed) -> None:
+        event.stop()
+        field = event.field
+        if field.has_class("callback-param"):
+            name = next(c.removeprefix("cb-") for c in field.classes if c.startswith("cb-"))
+            if name in self.callbacks:
+                self.callbacks[name] = self._callback_values(name)
+                self._post(f"{name} {field.param.name}")
+            return
+        fit = self.fit.model_copy()
+        if field.id == "validation":
+            self._show_mode(event.value)
+        if field.id in ("validation", "validation-split", "validation-first"):
+            mode = self.query_one("#validation", ParamField).value
+            split = self.query_one("#validation-split", ParamField)
+            first = self.query_one("#validation-first", ParamField)
+            # A field's value is the last one it accepted: a refused entry changes nothing.
+            fit.validation_split = split.value if mode == "split" else None
+            fit.validation_first = first.value if mode == "first" else None
+            fit.validation_data = "test" if mode == "test" else None
+        elif field.id == "seed":
+            fit.seed = None if event.value is UNSET else event.value
+        elif field.id in ("epochs", "batch_size", "shuffle"):
+            setattr(fit, field.id, event.value)
+        if fit != self.fit:
+            self.fit = fit
+            self._post(field.id or "fit")
+
+    def _callback_values(self, name: str) -> dict[str, Any]:
+        box = self.query_one(f"#callback-{name} .callback-params", Vertical)
+        return {f.param.name: f.value for f in box.query(ParamField) if f.value is not UNSET}
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        checkbox_id = event.checkbox.id or ""
+        if not checkbox_id.startswith("enable-"):
+            return
+        event.stop()
+        name = checkbox_id.removeprefix("enable-")
+        box = self.query_one(f"#callback-{name} .callback-params", Vertical)
+        box.disabled = not event.value
+        if event.value and name not in self.callbacks:
+            self.callbacks[name] = self._callback_values(name)
+            self._post(f"enable {name}")
+        elif not event.value and name in self.callbacks:
+            del self.callbacks[name]
+            self._post(f"disable {name}")
+
+    def _post(self, reason: str) -> None:
+        preset: Preset = self.app.preset  # type: ignore[attr-defined]
+        self.post_message(PresetChanged(
+            preset.copy_with(fit=self.fit.model_copy(), callbacks={
+                k: dict(v) for k, v in self.callbacks.items()}), reason))
