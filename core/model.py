@@ -6,6 +6,7 @@ output unless it names its ``inputs``; the last layer is the output.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,13 +40,45 @@ class ModelAnalysis:
 
 
 def format_shape(shape: Any) -> str:
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+    dims = ["None" if d is None else str(d) for d in shape]
+    return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
 
 
 def _shape(value: Any) -> tuple[int | None, ...]:
     """A TOML shape list -> tuple; 0, "None" or "none" stand for any length."""
     dims = value if isinstance(value, (list, tuple)) else [value]
     return tuple(None if d in (0, "None", "none", None) else int(d) for d in dims)
+
+
+def snake_case(class_name: str) -> str:
+    """Keras's automatic layer name for a class: GlobalAveragePooling1D -> global_average_pooling1d."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def auto_names(spec: ModelSpec) -> list[str]:
+    """Every layer's name: its own, else dense, dense_1 ... as a fresh Keras session names them.
+
+    Keras numbers automatic names per thread for the life of the process, so a stack checked a
+    hundred times would read dense_157; naming here keeps the rows stable and like model.summary().
+    """
+    taken = {layer.name for layer in spec.layers if layer.name}
+    counts: dict[str, int] = {}
+    names = []
+    for layer in spec.layers:
+        if layer.name:
+            names.append(layer.name)
+            continue
+        base = "input_layer" if layer.type == "Input" else snake_case(layer.type)
+        while True:
+            n = counts.get(base, 0)
+            counts[base] = n + 1
+            candidate = base if n == 0 else f"{base}_{n}"
+            if candidate not in taken:
+                break
+        taken.add(candidate)
+        names.append(candidate)
+    return names
 
 
 def _kwargs(layer: LayerSpec, index: int) -> dict[str, Any]:
@@ -61,8 +94,6 @@ def _kwargs(layer: LayerSpec, index: int) -> dict[str, Any]:
         if key in ("target_shape", "kernel_size", "pool_size", "strides") and isinstance(value, list):
             value = tuple(value)
         kwargs[key] = value
-    if layer.name:
-        kwargs["name"] = layer.name
     return kwargs
 
 
@@ -75,8 +106,9 @@ def _first_line(exc: BaseException) -> str:
     return text[:300]
 
 
-def _call_layer(keras: Any, layer: LayerSpec, index: int, inputs: list[Any]) -> Any:
+def _call_layer(keras: Any, layer: LayerSpec, index: int, inputs: list[Any], name: str) -> Any:
     kwargs = _kwargs(layer, index)
+    kwargs["name"] = name
     try:
         keras_layer = getattr(keras.layers, layer.type)(**kwargs)
     except (TypeError, ValueError) as exc:
@@ -108,6 +140,7 @@ def build_model(spec: ModelSpec, input_shape: tuple[int | None, ...] | None = No
 
     rows = rows if rows is not None else []
     layers = list(spec.layers)
+    names = auto_names(spec)
     if not layers:
         raise ModelError("the model has no layers; add one (an Input, then Dense layers)")
     if layers[0].type == "Input":
@@ -116,16 +149,19 @@ def build_model(spec: ModelSpec, input_shape: tuple[int | None, ...] | None = No
         if shape is None:
             raise PresetError("Input needs a shape, e.g. shape = [28, 28]", key="model.layers[0].shape")
         try:
-            tensor = keras.Input(shape=_shape(shape), name=first.name)
+            tensor = keras.Input(shape=_shape(shape), name=names[0])
         except (TypeError, ValueError) as exc:
             raise PresetError(f"bad Input shape {shape!r}: {_first_line(exc)}",
                               key="model.layers[0].shape") from None
         offset = 1
-        history = getattr(tensor, "_keras_history", None)
-        input_name = history[0].name if history else (first.name or "input_layer")
-        rows.append(LayerRow(0, "Input", input_name, format_shape(tensor.shape), 0))
+        if input_shape is not None and not _shapes_agree(tuple(tensor.shape[1:]), tuple(input_shape)):
+            raise ModelError(
+                f"layer 1 (Input) takes samples of shape {format_shape(tensor.shape[1:])} but the "
+                f"data's samples have shape {format_shape(input_shape)}; set its shape to "
+                f"{list(input_shape)}", layer_index=0)
+        rows.append(LayerRow(0, "Input", names[0], format_shape(tensor.shape), 0))
     elif input_shape is not None:
-        tensor = keras.Input(shape=tuple(input_shape))
+        tensor = keras.Input(shape=tuple(input_shape), name="input_layer")
         offset = 0
     else:
         raise ModelError("the input shape is unknown: add an Input layer first (e.g. shape = [64]) "
@@ -147,11 +183,16 @@ def build_model(spec: ModelSpec, input_shape: tuple[int | None, ...] | None = No
             inputs = [by_name[n] for n in layer.inputs]
         else:
             inputs = [current]
-        keras_layer, current = _call_layer(keras, layer, i, inputs)
+        keras_layer, current = _call_layer(keras, layer, i, inputs, names[i])
         by_name[keras_layer.name] = current
         rows.append(LayerRow(i, layer.type, keras_layer.name, format_shape(current.shape),
                              int(keras_layer.count_params())))
     return keras.Model(inputs=model_input, outputs=current, name=name)
+
+
+def _shapes_agree(declared: tuple[Any, ...], actual: tuple[Any, ...]) -> bool:
+    return len(declared) == len(actual) and all(
+        d is None or a is None or d == a for d, a in zip(declared, actual, strict=True))
 
 
 def layers_name(spec: ModelSpec, index: int) -> str | None:

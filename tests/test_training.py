@@ -231,3 +231,22 @@ def test_problems_fail_the_run_with_a_readable_message(runs_dir: Path, changes, 
     assert final.status == "failed"
     assert fragment in final.error
     assert "Traceback" not in final.error
+
+
+def test_an_input_shape_that_disagrees_with_the_data_fails_on_the_input_row(runs_dir: Path) -> None:
+    preset = tiny_preset(model={"layers": [{"type": "Input", "shape": [28, 28]}, {"type": "Flatten"},
+                                           {"type": "Dense", "units": 3, "activation": "softmax"}]})
+    final, _ = train(preset, runs_dir)
+    assert final.status == "failed"
+    assert "layer 1 (Input) takes samples of shape (28, 28)" in final.error
+    assert "set its shape to [4]" in final.error
+
+
+def test_automatic_layer_names_are_stable_across_checks() -> None:
+    from nnbench.core.model import analyze
+    from nnbench.core.preset import load_preset
+
+    spec = load_preset("fashion-mlp").model
+    for _ in range(3):
+        rows = analyze(spec).rows
+    assert [r.name for r in rows] == ["input_layer", "flatten", "dense", "dense_1", "dense_2"]

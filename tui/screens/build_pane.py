@@ -37,13 +37,8 @@ class AnalysisInput:
 
 def analyze_in_thread(job: AnalysisInput) -> ModelAnalysis:
     """Runs in a worker thread: imports Keras, builds the stack row by row."""
-    from keras.src.backend.common import global_state
-
     from nnbench.core.model import analyze
 
-    # Keras numbers automatic layer names per thread and never forgets them; start each check
-    # afresh so the rows read dense, dense_1 … as model.summary() would, not dense_57.
-    global_state.set_global_attribute("object_name_uids", None)
     return analyze(job.spec, job.input_shape, loss=job.loss, num_classes=job.num_classes)
 
 

@@ -20,8 +20,6 @@ NAME_WIDTH = 16
 
 def display_name(row: LayerRow | None, spec_name: str | None, layer_type: str) -> str:
     name = spec_name or (row.name if row else "")
-    if not spec_name and layer_type == "Input" and name.startswith("keras_tensor"):
-        name = "input_layer"  # what model.summary() calls it
     return name if len(name) <= NAME_WIDTH else name[:NAME_WIDTH - 1] + "…"
 
 
