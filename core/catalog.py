@@ -126,6 +126,10 @@ OPTIMIZERS: dict[str, tuple[Param, ...]] = {
               _p("beta_2", "float", 0.999)),
 }
 
+OPTIMIZER_CLASSES = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW",
+                     "adagrad": "Adagrad", "nadam": "Nadam"}
+"""Keras identifier -> the keras.optimizers class it names."""
+
 METRICS: dict[str, str] = {
     "accuracy": "fraction of correct predictions",
     "precision": "binary: of predicted positives, how many are right",

@@ -10,8 +10,6 @@ from typing import Any
 from nnbench.core import catalog
 from nnbench.core.preset import Preset
 
-OPTIMIZER_CLASSES = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW",
-                     "adagrad": "Adagrad", "nadam": "Nadam"}
 METRIC_CODE = {
     "precision": 'keras.metrics.Precision(name="precision")',
     "recall": 'keras.metrics.Recall(name="recall")',
@@ -188,7 +186,7 @@ def _compile_code(preset: Preset) -> list[str]:
         "# --- compile ---",
         "model.compile(",
         f"    loss={catalog.LOSS_ALIASES.get(preset.compile.loss, preset.compile.loss)!r},",
-        f"    optimizer=keras.optimizers.{OPTIMIZER_CLASSES[opt.type.lower()]}({_args(opt.params)}),",
+        f"    optimizer=keras.optimizers.{catalog.OPTIMIZER_CLASSES[opt.type.lower()]}({_args(opt.params)}),",
         f"    metrics=[{', '.join(metrics)}],",
         ")",
     ]

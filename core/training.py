@@ -43,8 +43,6 @@ log = logging.getLogger(__name__)
 BATCH_EVENT_INTERVAL = 0.1
 """Seconds between batch progress events: at most ~10 a second, whatever the batch rate."""
 
-OPTIMIZER_CLASSES = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW",
-                     "adagrad": "Adagrad", "nadam": "Nadam"}
 BINARY_ONLY_METRICS = ("precision", "recall", "auc")
 
 
@@ -247,7 +245,7 @@ def _model_name(name: str) -> str:
 
 def _make_optimizer(keras: Any, preset: Preset) -> Any:
     spec = preset.compile.optimizer
-    cls = getattr(keras.optimizers, OPTIMIZER_CLASSES[spec.type.lower()])
+    cls = getattr(keras.optimizers, catalog.OPTIMIZER_CLASSES[spec.type.lower()])
     try:
         return cls(**spec.params)
     except (TypeError, ValueError) as exc:
