@@ -17,6 +17,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import socket
 import time
 from dataclasses import asdict, dataclass, field
@@ -147,6 +148,14 @@ class RunStore:
         if record is None:
             raise RunStoreError(f"no run '{run_id}' in {self.root}; `nnbench runs` lists them")
         return record
+
+    def delete(self, run_id: str) -> None:
+        """Remove a run's folder; a run still training in a live process is refused."""
+        record = self.get(run_id)
+        if record.status == "running":
+            raise RunStoreError(f"run '{run_id}' is still training (process {record.pid}); stop it "
+                                "first, then delete it")
+        shutil.rmtree(self.root / run_id)
 
     def history(self, run_id: str) -> list[dict[str, float]]:
         """The rows of history.csv as floats (``epoch`` is 0-based, as CSVLogger writes it)."""

@@ -460,3 +460,25 @@ async def test_runs_pane_without_runs_says_how_to_make_one(tmp_path: Path) -> No
         assert pane.has_class("-empty") and pane.table.row_count == 0
         assert "No runs yet" in str(pane.query_one("#runs-empty").render())
         await asyncio.sleep(0)
+
+
+async def test_deleting_a_run_asks_first_and_removes_its_folder(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    write_run(root, "20250101-120000-digits-mlp", "finished", [0.9, 0.5])
+    write_run(root, "20250102-120000-digits-mlp", "finished", [0.8, 0.7])
+    app = RunsApp(root)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(RunsPane)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        pane.table.focus()
+        await pilot.press("delete")
+        await pilot.press("n")  # changed our mind: nothing is deleted
+        assert (root / "20250102-120000-digits-mlp").is_dir()
+        await pilot.press("delete")
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not (root / "20250102-120000-digits-mlp").exists()
+        assert (root / "20250101-120000-digits-mlp").is_dir()
+        assert pane.table.row_count == 1

@@ -122,6 +122,8 @@ class RunsPane(Widget):
         Binding("space", "toggle_mark", "Mark", id="runs.mark", tooltip="Mark runs to compare"),
         Binding("c", "clear_marks", "Clear marks", id="runs.clear_marks"),
         Binding("f5", "refresh_runs", "Refresh", id="runs.refresh"),
+        Binding("delete", "delete_run", "Delete run", id="runs.delete",
+                tooltip="Delete the selected run's folder (asks first)"),
     ]
 
     @dataclass
@@ -265,6 +267,33 @@ class RunsPane(Widget):
 
     def action_refresh_runs(self) -> None:
         self.refresh_runs()
+
+    def action_delete_run(self) -> None:
+        table = self.table
+        if not self.records or table.cursor_row < 0:
+            return
+        run_id = str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+        from nnbench.tui.screens.confirm import ConfirmScreen
+
+        def delete(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            from nnbench.core.errors import NnbenchError
+            from nnbench.core.runs import RunStore
+
+            try:
+                RunStore(self._root()).delete(run_id)
+            except (NnbenchError, OSError) as exc:
+                self.notify(str(exc), title="Run not deleted", severity="error")
+                return
+            if run_id in self.marked:
+                self.marked.remove(run_id)
+            self.notify(f"deleted {run_id}")
+            self.refresh_runs()
+
+        self.app.push_screen(ConfirmScreen(
+            "Delete run?", f"Delete {run_id} and everything in its folder (history, events, "
+            "models)? This cannot be undone.", yes="Delete"), delete)
 
     def _show_selected(self, run_id: str | None) -> None:
         """The selected run's loss/val_loss (and its metric unless runs are being compared)."""
