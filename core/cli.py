@@ -158,12 +158,16 @@ def cmd_summary(args: argparse.Namespace) -> int:
         raise analysis.error
     s = analysis.summary
     assert s is not None
+    labels = [f"{row.name} ({row.type})" for row in s.rows]
+    first = max(40, *(len(label) + 2 for label in labels))
+    second = max(28, *(len(row.output_shape) + 2 for row in s.rows))
+    width = first + second + 12
     print(f'Model: "{preset.name}"')
-    print(f"{'Layer (type)':<40}{'Output Shape':<28}{'Param #':>12}")
-    print("=" * 80)
-    for row in s.rows:
-        print(f"{row.name + ' (' + row.type + ')':<40}{row.output_shape:<28}{row.params:>12,}")
-    print("=" * 80)
+    print(f"{'Layer (type)':<{first}}{'Output Shape':<{second}}{'Param #':>12}")
+    print("=" * width)
+    for label, row in zip(labels, s.rows, strict=True):
+        print(f"{label:<{first}}{row.output_shape:<{second}}{row.params:>12,}")
+    print("=" * width)
     print(f"Total params: {s.total:,}")
     print(f"Trainable params: {s.trainable:,}")
     print(f"Non-trainable params: {s.non_trainable:,}")
@@ -269,6 +273,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NnbenchError as exc:
         print(f"nnbench: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (`nnbench runs | head`): not an error. Point stdout at devnull so
+        # Python's final flush doesn't complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"\nnnbench: interrupted after {time.monotonic() - started:.0f}s", file=sys.stderr)
         return 130

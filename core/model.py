@@ -129,8 +129,36 @@ def _call_layer(keras: Any, layer: LayerSpec, index: int, inputs: list[Any], nam
         raise
     except Exception as exc:  # Keras raises many kinds for impossible shapes
         shape = format_shape(inputs[0].shape) if len(inputs) == 1 else "several inputs"
+        hint = _shape_hint(layer.type, inputs[0].shape) if len(inputs) == 1 else ""
         raise ModelError(f"layer {index + 1} ({layer.type}) cannot take input {shape}: "
-                         f"{_first_line(exc)}", layer_index=index) from None
+                         f"{hint or _first_line(exc)}", layer_index=index) from None
+
+
+# Axes per sample (after the batch axis) that layers of these kinds work on.
+_SAMPLE_AXES = {
+    **dict.fromkeys(("Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
+                     "GlobalMaxPooling2D"), (3, "images: (height, width, channels)")),
+    **dict.fromkeys(("Conv1D", "MaxPooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D",
+                     "SimpleRNN", "LSTM", "GRU"), (2, "sequences: (steps, features)")),
+}
+
+
+def _shape_hint(layer_type: str, shape: Any) -> str:
+    """Say in words what a layer needs when the axes are wrong, and which layer gets there."""
+    if layer_type not in _SAMPLE_AXES:
+        return ""
+    axes, what = _SAMPLE_AXES[layer_type]
+    have = len(shape) - 1
+    if have == axes:
+        return ""
+    if axes == 3:
+        fix = ("add a Reshape before it (e.g. target_shape = [8, 8, 1] for 64 pixels)" if have == 1
+               else "add a Reshape before it to give each sample (height, width, channels)")
+    else:
+        fix = ("add an Embedding (word indices) or a Reshape (e.g. target_shape = [steps, 1]) "
+               "before it" if have == 1 else "add a Reshape before it to (steps, features)")
+    return f"{layer_type} works on {what}, {axes} axes per sample, but gets {have}; {fix}"
+
 
 
 def build_model(spec: ModelSpec, input_shape: tuple[int | None, ...] | None = None,

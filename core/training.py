@@ -83,9 +83,12 @@ class Trainer:
         run_dir: Path | None = None
         status, error, title = "finished", None, None
         try:
+            # Everything that can be wrong with the preset, data or model is found before the run
+            # folder exists: a run on disk is one that trained.
+            prepared = self._prepare()
             run_dir = self.store.create(self.preset)
             self.listeners.insert(0, RunRecorder(run_dir))
-            status = self._train(run_dir)
+            status = self._fit(prepared, run_dir)
         except _StopNow:
             status = "stopped"
         except KeyboardInterrupt:
@@ -94,9 +97,10 @@ class Trainer:
             status, error, title = "failed", exc.message, exc.title
         except Exception as exc:
             status, title = "failed", TrainingError.title
-            error = (f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-                     f" (finished epochs are kept in {run_dir}; details in error.log)")
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            error = f"{type(exc).__name__}: {first_line}"
             if run_dir is not None:
+                error += f" (finished epochs are kept in {run_dir}; details in error.log)"
                 (run_dir / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
         finally:
             if self._model is not None and run_dir is not None and status in ("stopped", "failed"):
@@ -114,9 +118,10 @@ class Trainer:
         except Exception:
             log.exception("could not save the model")
 
-    def _train(self, run_dir: Path) -> str:
+    def _prepare(self) -> _Prepared:
+        """Load the data, build and compile the model, check the callbacks: no files written."""
         from nnbench.core.data import load_data
-        from nnbench.core.model import build_model, output_problem, summarize
+        from nnbench.core.model import build_model, output_problem
 
         keras = import_keras()
         preset, fit = self.preset, self.preset.fit
@@ -135,8 +140,18 @@ class Trainer:
         notices = self._prepare_labels(data, loss, model)
         model.compile(optimizer=_make_optimizer(keras, preset), loss=loss,
                       metrics=_make_metrics(preset, data.task))
+        self._check_callbacks(data)
         self._model = model
-        callbacks, es, ckpt = self._callbacks(keras, run_dir, data)
+        return _Prepared(data, model, notices)
+
+    def _fit(self, prepared: _Prepared, run_dir: Path) -> str:
+        from nnbench.core.model import summarize
+
+        keras = import_keras()
+        preset, fit = self.preset, self.preset.fit
+        data, model, notices = prepared.data, prepared.model, prepared.notices
+        info = data.info
+        callbacks, es, ckpt = self._callbacks(keras, run_dir)
         n_train = info.train_samples
         if data.x_train is not None:
             steps = math.ceil(n_train / fit.batch_size)
@@ -197,15 +212,12 @@ class Trainer:
                     setattr(data, split, np.asarray(y).reshape(-1, 1).astype("float32"))
         return notices
 
-    def _callbacks(self, keras: Any, run_dir: Path, data: Any) -> tuple[list[Any], Any, Any]:
-        preset = self.preset
+    def _check_callbacks(self, data: Any) -> None:
+        """Each callback must watch something this model logs, and val_* needs validation data."""
         has_val = data.info.val_samples > 0
-        metric_names = {"loss", *(m.lower() for m in preset.compile.metrics)}
-        callbacks: list[Any] = [_TerminateOnNonFinite(self)]
-        es = ckpt = None
-        for name, params in preset.callbacks.items():
-            params = dict(params)
-            monitor = params.setdefault("monitor", "val_loss")
+        metric_names = {"loss", *(m.lower() for m in self.preset.compile.metrics)}
+        for name, params in self.preset.callbacks.items():
+            monitor = params.get("monitor", "val_loss")
             base = monitor.removeprefix("val_")
             if base not in metric_names:
                 raise PresetError(f"'{monitor}' is not something this model logs; use loss or one "
@@ -214,6 +226,12 @@ class Trainer:
             if monitor.startswith("val_") and not has_val:
                 raise PresetError(f"'{monitor}' needs validation data; set fit.validation_split "
                                   f"(e.g. 0.2) or monitor '{base}'", key=f"callbacks.{name}.monitor")
+
+    def _callbacks(self, keras: Any, run_dir: Path) -> tuple[list[Any], Any, Any]:
+        callbacks: list[Any] = [_TerminateOnNonFinite(self)]
+        es = ckpt = None
+        for name, params in self.preset.callbacks.items():
+            params = {"monitor": "val_loss", **params}
             if name == "EarlyStopping":
                 es = keras.callbacks.EarlyStopping(**params)
                 callbacks.append(es)
@@ -223,8 +241,16 @@ class Trainer:
                 callbacks.append(ckpt)
             elif name == "ReduceLROnPlateau":
                 callbacks.append(keras.callbacks.ReduceLROnPlateau(**params))
+        # CSVLogger last of Keras's own, so it sees the learning_rate ReduceLROnPlateau logs.
         callbacks.append(keras.callbacks.CSVLogger(str(run_dir / "history.csv")))
         return callbacks, es, ckpt
+
+
+@dataclass
+class _Prepared:
+    data: Any
+    model: Any
+    notices: list[str]
 
 
 def _one_hot(y: Any, k: int) -> Any:

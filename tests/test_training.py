@@ -250,3 +250,23 @@ def test_automatic_layer_names_are_stable_across_checks() -> None:
     for _ in range(3):
         rows = analyze(spec).rows
     assert [r.name for r in rows] == ["input_layer", "flatten", "dense", "dense_1", "dense_2"]
+
+
+def test_a_run_that_fails_its_checks_leaves_no_run_folder(runs_dir: Path) -> None:
+    preset = tiny_preset(compile={"metrics": ["precision"]})  # precision on 3 classes
+    final, seen = train(preset, runs_dir)
+    assert final.status == "failed" and final.run_dir is None and final.epochs_done == 0
+    assert not of(seen, ev.RunStarted)
+    assert RunStore(runs_dir).list() == []
+
+
+def test_a_layer_with_the_wrong_number_of_axes_says_what_it_needs() -> None:
+    from nnbench.core.model import analyze
+    from nnbench.core.preset import ModelSpec
+
+    spec = ModelSpec.model_validate({"layers": [{"type": "Input", "shape": [64]},
+                                                {"type": "Conv2D", "filters": 4, "kernel_size": 3}]})
+    row = analyze(spec).rows[-1]
+    assert row.index == 1
+    assert "Conv2D works on images: (height, width, channels)" in row.error
+    assert "Reshape" in row.error
