@@ -105,11 +105,8 @@ class ConsolePrinter:
                 self._line("paused" if event.paused else "resumed")
             case Evaluated():
                 self._line(f"test: {format_logs(event.metrics)}")
-            case RunFinished():
-                text = f"run {event.status} after {event.epochs_done} epoch(s)"
-                if event.run_dir:
-                    text += f": {event.run_dir}"
-                self._line(text)
+            case RunFinished() if event.run_dir:
+                self._line(f"run {event.status} after {event.epochs_done} epoch(s): {event.run_dir}")
 
 
 def _runs_dir(args: argparse.Namespace) -> Path | None:
@@ -142,7 +139,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
     if final.status == "failed":
         print(f"nnbench: {final.error_title or 'error'}: {final.error}", file=sys.stderr)
-        return 1
+        # Refused before training (nothing on disk) is a usage error; failing mid-fit is not.
+        return EXIT_USAGE if final.run_dir is None else 1
     return 130 if final.status == "stopped" and controls.stop.is_set() else 0
 
 
