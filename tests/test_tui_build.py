@@ -16,17 +16,19 @@ from typing import Any
 import pytest
 from conftest import tiny_preset
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import Footer, Input, Static, TabbedContent
+from textual.widgets._footer import FooterKey
 
 from nnbench.core.events import EpochEnded
 from nnbench.core.preset import Preset, load_preset
 from nnbench.core.runs import RunStore
-from nnbench.tui.app import NnbenchApp, make_app
-from nnbench.tui.messages import PresetChanged, TrainingEvent
+from nnbench.tui.app import NnbenchApp, make_app, open_app
+from nnbench.tui.messages import PresetChanged, TrainingEvent, TrainingStateChanged
 from nnbench.tui.screens.confirm import ConfirmScreen
 from nnbench.tui.screens.error_modal import ErrorModal
 from nnbench.tui.screens.help_screen import HelpScreen
 from nnbench.tui.screens.layer_edit import LayerEditScreen
+from nnbench.tui.screens.save_preset import SavePresetScreen
 from nnbench.tui.widgets.layer_stack import LayerStack
 from nnbench.tui.widgets.param_field import ParamField
 from nnbench.tui.widgets.too_small import TooSmall
@@ -540,8 +542,6 @@ async def test_training_keys_show_only_while_training(runs_dir: Path) -> None:
         await pilot.pause()
         shown = {b.binding.action for b in app.active_bindings.values()}
         assert "train" in shown and "stop_now" not in shown and "toggle_pause" not in shown
-        from nnbench.tui.messages import TrainingStateChanged
-
         app.post_message(TrainingStateChanged(running=True))
         await pilot.pause()
         shown = {b.binding.action for b in app.active_bindings.values()}
@@ -595,3 +595,310 @@ def test_importing_and_building_the_app_does_not_load_tensorflow() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
+
+
+# --- what the tester found in tmux ----------------------------------------------------------------
+
+
+def notices(app: NnbenchApp) -> str:
+    return "\n".join(f"{n.title}: {n.message}" for n in app._notifications)
+
+
+async def test_train_and_save_refuse_a_field_holding_a_refused_value(runs_dir: Path) -> None:
+    seen: list[Any] = []
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await checked(pilot)
+        await pilot.press("3")
+        epochs = app.main.query_one("#epochs", ParamField)
+        await type_into(pilot, epochs, "-1")
+        await pilot.press("shift+tab", "1")
+        assert app.main.query_one("#tabs").active == "build"
+
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert not any(isinstance(m, TrainingStateChanged) for m in seen), "it trained anyway"
+        assert app.main.query_one("#tabs").active == "fit"
+        assert app.main.focused is epochs.control
+        assert "Cannot train" in notices(app)
+        assert "Fit › epochs: must be at least 1, not -1" in notices(app)
+
+        app.clear_notifications()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, SavePresetScreen)
+        assert "Cannot save" in notices(app) and "Fit › epochs" in notices(app)
+
+
+async def test_a_refused_callback_value_is_named_with_its_callback(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(callbacks={"EarlyStopping": {"patience": 2}}), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await checked(pilot)
+        await pilot.press("3")
+        patience = app.main.fit_pane.query(".cb-EarlyStopping")[1]
+        assert isinstance(patience, ParamField)
+        await type_into(pilot, patience, "two")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert "Fit › EarlyStopping patience: must be a whole number" in notices(app)
+        assert app.main.focused is patience.control
+
+
+async def test_ctrl_r_in_a_layer_form_with_a_refused_value_names_it(runs_dir: Path) -> None:
+    seen: list[Any] = []
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await checked(pilot)
+        app.main.query_one(LayerStack).move_cursor(row=1)
+        await pilot.press("enter")
+        units = app.screen.query_one("#field-units", ParamField)
+        await type_into(pilot, units, "0")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, LayerEditScreen)
+        assert "layer form › units: must be at least 1, not 0" in notices(app)
+        assert not any(isinstance(m, TrainingStateChanged) for m in seen)
+
+
+def palette(app: NnbenchApp) -> dict[str, Any]:
+    return {c.title: c for c in app.get_system_commands(app.main)}
+
+
+async def test_the_palette_offers_every_action(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await checked(pilot)
+        commands = palette(app)
+        for title in ("Train", "Stop training", "Stop after this epoch",
+                      "Pause or resume training", "Open preset", "Save preset", "Help",
+                      "Add layer", "Edit layer", "Remove layer", "Move layer up",
+                      "Move layer down", "Load data", "Runs: mark run", "Runs: clear marks",
+                      "Runs: refresh", "Runs: delete run", "Go to Fit", "Quit"):
+            assert title in commands, title
+        assert "only while training" in commands["Stop training"].help
+        assert "only while training" in commands["Pause or resume training"].help
+        assert commands["Quit"].callback == app.action_quit
+        assert "asks first" in commands["Quit"].help
+
+        app.main.query_one(LayerStack).move_cursor(row=1)
+        commands["Remove layer"].callback()
+        await pilot.pause()
+        assert [layer.params.get("units") for layer in app.preset.model.layers] == [None, 3]
+
+        calls: list[str] = []
+        runs_pane = app.main.runs_pane
+        for action in ("toggle_mark", "clear_marks", "refresh_runs", "delete_run"):
+            setattr(runs_pane, f"action_{action}", lambda action=action: calls.append(action))
+        for title in ("Runs: mark run", "Runs: clear marks", "Runs: refresh", "Runs: delete run"):
+            commands[title].callback()
+        assert calls == ["toggle_mark", "clear_marks", "refresh_runs", "delete_run"]
+        assert app.main.query_one("#tabs").active == "runs"
+
+        commands["Stop training"].callback()
+        await pilot.pause()
+        assert "Nothing is training" in notices(app)
+
+
+async def test_the_palette_quit_asks_first_with_unsaved_changes(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d")
+        await app.run_action("command_palette")
+        await pilot.press(*"quit")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert app.is_running
+
+
+async def test_closing_a_dialog_keeps_the_tab_even_if_the_focused_widget_was_hidden(
+        runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        assert app.main.focused is not None
+        app.main.query_one(TabbedContent).active = "data"  # as Ctrl+R switches to Train
+        await pilot.pause()
+        app.push_screen(ErrorModal("Something", "went wrong"))
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.main.query_one("#tabs").active == "data"
+
+
+async def test_closing_a_training_error_keeps_the_train_tab(runs_dir: Path) -> None:
+    preset = tiny_preset(fit={"validation_split": None},
+                         callbacks={"EarlyStopping": {"monitor": "val_loss"}})
+    app = app_on(preset, runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await checked(pilot)
+        await pilot.press("3", "ctrl+r")
+        deadline = time.monotonic() + 60
+        while not isinstance(app.screen, ErrorModal):
+            assert time.monotonic() < deadline, "no error shown"
+            await pilot.pause(0.05)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.main.query_one("#tabs").active == "train"
+
+
+async def test_a_bad_preset_on_the_command_line_opens_the_default_and_says_why(
+        runs_dir: Path, tmp_path: Path) -> None:
+    bad = str(BAD_PRESETS / "epochs_zero.toml")
+    app = open_app(bad, runs_dir=runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal)
+        assert "fit.epochs" in str(app.screen.query_one("#error-message", Static).render())
+        assert app.preset.name == "digits-mlp" and app.preset_path is None
+        assert f"could not open {bad}" in app.main.status.message
+        await pilot.press("enter")
+        assert app.is_running and not isinstance(app.screen, ErrorModal)
+
+    app = open_app(str(tmp_path / "nowhere.toml"), runs_dir=runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal)
+        assert "no preset file" in str(app.screen.query_one("#error-message", Static).render())
+
+
+def footer_fits(app: NnbenchApp) -> tuple[list[str], bool]:
+    keys = list(app.main.query_one(Footer).query(FooterKey))
+    palette_key = next(k for k in keys if k.has_class("-command-palette"))
+    others = [k for k in keys if k is not palette_key and k.display]
+    return ([k.key for k in others],
+            all(k.region.right <= palette_key.region.x for k in others)
+            and palette_key.region.right <= app.size.width)
+
+
+async def test_the_footer_fits_80_columns_idle_and_training(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        keys, fits = footer_fits(app)
+        assert fits and "ctrl+r" in keys
+        app.post_message(TrainingStateChanged(running=True))
+        await pilot.pause()
+        keys, fits = footer_fits(app)
+        assert fits, keys
+        assert {"x", "e", "p", "ctrl+q"} <= set(keys) and "ctrl+r" not in keys
+
+        await pilot.press("ctrl+r")  # still works: says a run is going
+        assert "Training is already running — x stops it" in notices(app)
+        app.post_message(TrainingStateChanged(running=False, status="stopped"))
+        await pilot.pause()
+        keys, fits = footer_fits(app)
+        assert fits and "ctrl+r" in keys
+
+
+async def test_focus_shows_without_colour_on_selects_and_checkboxes(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        for field_id in ("shuffle", "validation"):
+            field = app.main.query_one(f"#{field_id}", ParamField)
+            label = field.query_one(".label")
+            assert not label.rich_style.reverse
+            field.focus()
+            await pilot.pause()
+            assert label.rich_style.reverse and label.rich_style.bold, field_id
+        toggle = app.main.query_one("#enable-EarlyStopping")
+        toggle.focus()
+        await pilot.pause()
+        assert toggle.get_component_rich_style("toggle--label").reverse
+
+
+async def test_enter_on_a_layer_form_checkbox_applies(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await checked(pilot)
+        app.main.query_one(LayerStack).move_cursor(row=1)
+        await pilot.press("enter")
+        assert isinstance(app.screen, LayerEditScreen)
+        assert "ctrl+s applies" in str(app.screen.query_one(".dialog").border_subtitle)
+        app.screen.query_one("#field-use_bias", ParamField).focus()
+        await pilot.press("space", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, LayerEditScreen)
+        assert app.preset.model.layers[1].params["use_bias"] is False
+
+
+async def test_other_arguments_say_how_to_write_them(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await checked(pilot)
+        app.main.query_one(LayerStack).move_cursor(row=1)
+        await pilot.press("enter")
+        other = app.screen.query_one("#field-other", ParamField)
+        await type_into(pilot, other, "64")
+        assert other.reason is not None
+        assert other.reason.startswith("write key = value pairs, e.g. use_bias = false")
+        assert "column" not in other.reason
+
+
+async def test_rows_show_the_activation_and_long_names_when_there_is_room(
+        runs_dir: Path) -> None:
+    app = app_on("imdb-sentiment", runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await checked(pilot)
+        stack = app.main.query_one(LayerStack)
+        rows = [[str(c) for c in stack.get_row_at(i)] for i in range(stack.row_count)]
+        assert rows[2][1:3] == ["GlobalAveragePooling1D", "global_average_pooling1d"]
+        assert rows[3][1] == "Dense · relu" and rows[4][1] == "Dense · sigmoid"
+    app = app_on("imdb-sentiment", runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await checked(pilot)
+        stack = app.main.query_one(LayerStack)
+        assert str(stack.get_row_at(2)[2]).endswith("…")  # no room at 80 columns
+        assert stack.virtual_size.width <= 80
+
+
+async def test_first_n_validation_starts_at_a_fifth_of_the_loaded_samples(
+        runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        first = app.main.query_one("#validation-first", ParamField)
+        assert first.value == 1000  # not loaded
+        await pilot.press("4", "l")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("3")
+        app.main.query_one("#validation", ParamField).focus()
+        await choose(pilot, "first")
+        await pilot.pause()
+        # iris: 150 samples, 30 for test, 120 to train on
+        assert app.preset.fit.validation_first == 24
+        assert "of 120 training samples" in str(first.query_one(".note", Static).render())
+
+
+async def test_opening_a_preset_resets_the_status_line(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        app.main.query_one("#kind", ParamField).focus()
+        await choose(pilot, "keras")
+        await pilot.pause()
+        assert app.main.status.message.startswith("changed: data")
+        await pilot.press("ctrl+o", "tab", *"digits-mlp", "enter")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.preset.name == "digits-mlp"
+        assert app.main.status.message == "opened digits-mlp"
+
+
+async def test_the_save_dialog_edits_the_description(runs_dir: Path, user_presets: Path) -> None:
+    app = app_on(tiny_preset(description="iris, small"), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        description = app.screen.query_one("#save-description", Input)
+        assert description.value == "iris, small"
+        description.value = "iris with 8 hidden units"
+        await pilot.press("enter")
+        await pilot.pause()
+        saved = load_preset(user_presets / "tiny-iris.toml")
+        assert saved.description == "iris with 8 hidden units"
+        assert app.preset.description == "iris with 8 hidden units"

@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -15,19 +16,22 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.driver import Driver
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, TabbedContent, Tabs
+from textual.widgets import TabbedContent
 
 from nnbench.core.errors import NnbenchError, PresetError
 from nnbench.core.events import DataInfo
 from nnbench.core.preset import DEFAULT_PRESET, Preset, load_preset, loads_preset, save_preset
+from nnbench.tui.commands import main_screen_commands
 from nnbench.tui.messages import KerasReady, PresetChanged, TrainingStateChanged
 from nnbench.tui.screens.confirm import ConfirmScreen
 from nnbench.tui.screens.data_pane import DataPane
 from nnbench.tui.screens.error_modal import ErrorModal
 from nnbench.tui.screens.help_screen import HelpScreen, KeySection
+from nnbench.tui.screens.layer_edit import LayerEditScreen
 from nnbench.tui.screens.main_screen import TABS, MainScreen
 from nnbench.tui.screens.open_preset import OpenPresetScreen
 from nnbench.tui.screens.save_preset import SavePresetScreen
+from nnbench.tui.widgets.layer_form import LayerForm
 from nnbench.tui.widgets.too_small import MIN_HEIGHT, MIN_WIDTH
 
 STOP_WAIT_SECONDS = 60
@@ -35,6 +39,8 @@ STOP_WAIT_SECONDS = 60
 
 TRAINING_ACTIONS = ("stop_now", "stop_after_epoch", "toggle_pause")
 MAIN_SCREEN_ACTIONS = ("train", "open_preset", "save_preset", "show_tab", "help")
+QUIET_WHILE_TRAINING = frozenset({"train", "open_preset", "save_preset"})
+"""Keys that keep working while training but leave the footer to x, e and p (80 columns)."""
 
 
 class NnbenchApp(App[int]):
@@ -50,9 +56,9 @@ class NnbenchApp(App[int]):
                 tooltip="Train the working preset (the Train tab shows it live)"),
         Binding("x", "stop_now", "Stop", id="app.stop",
                 tooltip="Stop training at the next batch; the run is saved as stopped"),
-        Binding("e", "stop_after_epoch", "Stop after epoch", id="app.stop_after_epoch",
+        Binding("e", "stop_after_epoch", "Stop@epoch", id="app.stop_after_epoch",
                 tooltip="Finish the epoch in flight, then stop"),
-        Binding("p", "toggle_pause", "Pause/Resume", id="app.pause",
+        Binding("p", "toggle_pause", "Pause", id="app.pause",
                 tooltip="Pause training between batches, or resume"),
         Binding("ctrl+o", "open_preset", "Open", id="app.open", priority=True,
                 tooltip="Open a preset: bundled, one of yours, or any .toml file"),
@@ -68,8 +74,11 @@ class NnbenchApp(App[int]):
 
     def __init__(self, preset: Preset, *, runs_dir: Path, preset_path: Path | None = None,
                  log_path: Path | None = None, log_start: int = 0,
-                 driver_class: type[Driver] | None = None) -> None:
+                 driver_class: type[Driver] | None = None,
+                 not_opened: tuple[str, NnbenchError] | None = None) -> None:
         super().__init__(driver_class=driver_class)
+        self.not_opened = not_opened
+        """The preset asked for on the command line and why it could not be opened."""
         self.preset = preset
         self.preset_path = preset_path
         self.runs_dir = runs_dir
@@ -98,6 +107,14 @@ class NnbenchApp(App[int]):
         # "Loading TensorFlow…".
         self._update_title()
         self._load_keras()
+        if self.not_opened is not None:
+            self.call_after_refresh(self._say_not_opened)
+
+    def _say_not_opened(self) -> None:
+        assert self.not_opened is not None
+        choice, error = self.not_opened
+        self.main.status.message = f"could not open {choice}; showing {self.preset.name}"
+        self.push_screen(ErrorModal(error.title, error.message))
 
     @work(thread=True, exit_on_error=False, group="keras", description="Loading TensorFlow")
     def _load_keras(self) -> None:
@@ -127,6 +144,7 @@ class NnbenchApp(App[int]):
         for pane in (main.build_pane, main.compile_pane, main.fit_pane, main.data_pane):
             pane.show_preset(self.preset)
         main.build_pane.set_data_info(self.data_info)
+        main.fit_pane.set_training_samples(None)
         self._update_title()
 
     def _update_title(self) -> None:
@@ -140,6 +158,7 @@ class NnbenchApp(App[int]):
         self.unsaved = False
         self.data_info = None
         self._show_preset()
+        self.main.status.message = f"opened {preset.name}"
 
     def on_preset_changed(self, message: PresetChanged) -> None:
         loss_changed = message.preset.compile.loss != self.preset.compile.loss
@@ -154,44 +173,75 @@ class NnbenchApp(App[int]):
     def on_data_pane_loaded(self, message: DataPane.Loaded) -> None:
         self.data_info = message.info
         self.main.build_pane.set_data_info(message.info)
+        self.main.fit_pane.set_training_samples(message.training_samples)
 
     # --- keys --------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in TRAINING_ACTIONS:
             return self.training
-        if action in MAIN_SCREEN_ACTIONS and isinstance(self.screen, ModalScreen):
-            return False
-        if action == "train" and self.training:
-            return None  # shown, greyed out
-        return True
+        if action == "train" and isinstance(self.screen, LayerEditScreen):
+            return True  # says what to do with the form first
+        # The main screen's keys wait while a dialog is up (its own keys come first).
+        return not (action in MAIN_SCREEN_ACTIONS and isinstance(self.screen, ModalScreen))
+
+    def _quiet_footer_while_training(self, training: bool) -> None:
+        # A Binding's ``show`` is fixed when BINDINGS is read; swapping the bindings keeps the
+        # keys working (ctrl+r says a run is going) while the footer fits 80 columns.
+        by_key = self._bindings.key_to_bindings
+        for key, bindings in by_key.items():
+            by_key[key] = [replace(b, show=not training) if b.action in QUIET_WHILE_TRAINING
+                           else b for b in bindings]
 
     def action_show_tab(self, tab: str) -> None:
         self.main.query_one(TabbedContent).active = tab
-        self._focus_tab(tab)
+        self.main.focus_tab(tab)
 
-    def _focus_tab(self, tab: str) -> None:
-        # Focus the pane's first control unless it is a text field: there, the next number key
-        # would be typed instead of switching tabs. The tab strip keeps them working.
-        pane = self.main.query_one(f"TabPane#{tab}")
-        first = next((w for w in pane.query("*") if w.focusable), None)
-        if first is not None and not isinstance(first, Input):
-            first.focus()
-        else:
-            self.main.query_one(Tabs).focus()
+    def refuse_refused_values(self, doing: str) -> bool:
+        """If a field shows a value it refused, say which and what is wrong, show it, and
+        return True: training or saving would silently use the last good value instead."""
+        if isinstance(self.screen, LayerEditScreen):
+            bad = self.screen.query_one(LayerForm).first_invalid()
+            if bad is not None:
+                bad.focus()
+                self.notify(f"layer form › {bad.label}: {bad.reason}", title=f"Cannot {doing}",
+                            severity="error", timeout=8)
+            else:
+                self.notify("Apply the layer (ctrl+s) or cancel it (esc) first.",
+                            title=f"Cannot {doing} from the layer form", severity="warning")
+            return True
+        refusals = self.main.refused_values()
+        if not refusals:
+            return False
+        first = refusals[0]
+        self.action_show_tab(first.tab)
+        if first.field is not None:
+            first.field.focus()
+        shown = [r.text for r in refusals[:4]]
+        if len(refusals) > 4:
+            shown.append(f"… and {len(refusals) - 4} more")
+        noun = "value" if len(refusals) == 1 else "values"
+        self.notify("\n".join(shown), title=f"Cannot {doing}: fix the refused {noun}",
+                    severity="error", timeout=10)
+        return True
 
     def action_train(self) -> None:
         main = self.main
+        if self.training:
+            self.notify("Training is already running — x stops it", severity="warning")
+            return
         train_pane = main.train_pane
         if train_pane is None:
             self.notify("The Train view is not installed.", severity="error")
+            return
+        if self.refuse_refused_values("train"):
             return
         problem = main.build_pane.model_problem
         if problem:
             self.action_show_tab("build")
             self.notify(problem, title="Model cannot be built", severity="error", timeout=8)
             return
-        self.main.query_one(TabbedContent).active = "train"
+        self.action_show_tab("train")
         train_pane.start(self.preset, self.runs_dir)
 
     def action_stop_now(self) -> None:
@@ -208,6 +258,7 @@ class NnbenchApp(App[int]):
 
     def on_training_state_changed(self, message: TrainingStateChanged) -> None:
         self.training = message.running
+        self._quiet_footer_while_training(message.running)
         status = self.main.status
         status.training = "training…" if message.running else (
             f"last run {message.status}" if message.status else "")
@@ -236,7 +287,8 @@ class NnbenchApp(App[int]):
                 ("^p", "command palette: every action by name"),
                 ("tab, shift+tab", "move between fields")]),
             ("Build", keys(LayerStack.BINDINGS) + keys(BuildPane.BINDINGS)),
-            ("Fields", [("enter", "open a select; in a layer form, apply"),
+            ("Fields", [("enter", "open a select; in a layer form, apply (from a text field "
+                                  "or checkbox)"),
                         ("space", "toggle a checkbox or a metric"),
                         ("✗ reason", "a refused value: the preset keeps the last good one")]),
             ("While training", keys(b for b in app_keys if b.action in TRAINING_ACTIONS)),
@@ -250,37 +302,14 @@ class NnbenchApp(App[int]):
         return sections
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        if not isinstance(screen, MainScreen):
-            return
-        if not self.training:
-            yield SystemCommand("Train", "Train the current preset (ctrl+r)", self.action_train)
-        else:
-            yield SystemCommand("Stop training", "Stop at the next batch (x)", self.action_stop_now)
-            yield SystemCommand("Stop after this epoch", "Finish the epoch, then stop (e)",
-                                self.action_stop_after_epoch)
-            yield SystemCommand("Pause or resume training", "Between batches (p)",
-                                self.action_toggle_pause)
-        yield SystemCommand("Open preset", "Open a bundled preset, one of yours or a file "
-                            "(ctrl+o)", self.action_open_preset)
-        yield SystemCommand("Save preset", "Save the working preset as TOML (ctrl+s)",
-                            self.action_save_preset)
-        yield SystemCommand("Help", "Every key (F1)", self.action_help)
-        yield SystemCommand("Add layer", "Add a layer after the selected one (a in Build)",
-                            self._command_add_layer)
-        yield SystemCommand("Load data", "Load the data set to see its shape and classes",
-                            self._command_load_data)
-        for number, (tab, title) in enumerate(TABS.items(), start=1):
-            yield SystemCommand(f"Go to {title}", f"Show the {title} tab ({number})",
-                                lambda tab=tab: self.action_show_tab(tab))
-
-    def _command_add_layer(self) -> None:
-        self.action_show_tab("build")
-        self.main.build_pane.action_add_layer()
-
-    def _command_load_data(self) -> None:
-        self.action_show_tab("data")
-        self.main.data_pane.load()
+        for command in super().get_system_commands(screen):
+            if command.title == "Quit":  # Textual's quits at once; ours asks first
+                yield SystemCommand("Quit", "Quit nnbench; asks first while training or with "
+                                    "unsaved changes (ctrl+q)", self.action_quit)
+            else:
+                yield command
+        if isinstance(screen, MainScreen):
+            yield from main_screen_commands(self)
 
     # --- presets -----------------------------------------------------------------------------
 
@@ -308,18 +337,20 @@ class NnbenchApp(App[int]):
         self.notify(f"Opened {preset.name}", timeout=2)
 
     def action_save_preset(self) -> None:
-        self._save_preset()
+        if not self.refuse_refused_values("save"):
+            self._save_preset()
 
     @work(group="dialog")
     async def _save_preset(self) -> None:
-        answer = await self.push_screen_wait(SavePresetScreen(self.preset.name, self.preset_path))
+        answer = await self.push_screen_wait(SavePresetScreen(
+            self.preset.name, self.preset.description, self.preset_path))
         if answer is None:
             return
-        name, path = answer
+        name, description, path = answer
         if path.exists() and path.resolve() != self.preset_path and not await self.push_screen_wait(
                 ConfirmScreen("File exists", f"{path} exists. Replace it?", yes="Replace")):
             return
-        preset = self.preset.copy_with(name=name)
+        preset = self.preset.copy_with(name=name, description=description)
         try:
             save_preset(preset, path)
             again = loads_preset(path.read_text(encoding="utf-8"), file=str(path))
@@ -385,11 +416,25 @@ def _is_path(choice: str) -> bool:
 
 def make_app(preset: Preset | None = None, *, runs_dir: Path, preset_path: Path | None = None,
              log_path: Path | None = None, log_start: int = 0,
-             driver_class: type[Driver] | None = None) -> NnbenchApp:
+             driver_class: type[Driver] | None = None,
+             not_opened: tuple[str, NnbenchError] | None = None) -> NnbenchApp:
     """The app on ``preset`` (default: the bundled default preset), storing runs in ``runs_dir``."""
     return NnbenchApp(preset or load_preset(DEFAULT_PRESET), runs_dir=Path(runs_dir),
                       preset_path=preset_path, log_path=log_path, log_start=log_start,
-                      driver_class=driver_class)
+                      driver_class=driver_class, not_opened=not_opened)
+
+
+def open_app(choice: str | None, *, runs_dir: Path, **kwargs: Any) -> NnbenchApp:
+    """The app on a bundled preset name or a preset path. A preset that cannot be opened does
+    not stop the app: it opens on the default preset and shows why in the error dialog."""
+    choice = choice or DEFAULT_PRESET
+    try:
+        loaded = load_preset(choice)
+    except PresetError as exc:
+        return make_app(load_preset(DEFAULT_PRESET), runs_dir=runs_dir, not_opened=(choice, exc),
+                        **kwargs)
+    path = Path(choice).expanduser().resolve() if _is_path(choice) else None
+    return make_app(loaded, runs_dir=runs_dir, preset_path=path, **kwargs)
 
 
 def _terminal_driver(terminal: TextIO) -> type[Driver] | None:
@@ -408,20 +453,12 @@ def _terminal_driver(terminal: TextIO) -> type[Driver] | None:
 
 
 def run_app(preset: str | None, runs_dir: Path | None) -> int:
-    """Open the app on a bundled preset name or a preset path. A bad preset prints one line to
-    stderr and returns 2 (nothing opens)."""
+    """Open the app on a bundled preset name or a preset path (a bad one: see ``open_app``)."""
     from rich.console import Console
 
     from nnbench.core.native_log import default_log_path, native_stderr_to
     from nnbench.core.runs import default_runs_dir
 
-    choice = preset or DEFAULT_PRESET
-    try:
-        loaded = load_preset(choice)
-    except PresetError as exc:
-        print(f"nnbench: {exc.message}", file=sys.stderr)
-        return 2
-    path = Path(choice).expanduser().resolve() if _is_path(choice) else None
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     log_path = default_log_path()
     try:
@@ -430,9 +467,8 @@ def run_app(preset: str | None, runs_dir: Path | None) -> int:
         log_start = 0
     with native_stderr_to(log_path):
         terminal = sys.stderr  # the real terminal: fd 2 itself now goes to the log file
-        app = make_app(loaded, runs_dir=runs_dir or default_runs_dir(), preset_path=path,
-                       log_path=log_path, log_start=log_start,
-                       driver_class=_terminal_driver(terminal))
+        app = open_app(preset, runs_dir=runs_dir or default_runs_dir(), log_path=log_path,
+                       log_start=log_start, driver_class=_terminal_driver(terminal))
         # A crash's traceback must reach the person, not the log file.
         app.error_console = Console(file=terminal, markup=False, highlight=False)
         result = app.run()

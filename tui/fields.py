@@ -135,9 +135,11 @@ def parse_kwargs(text: str) -> dict[str, Any]:
         return {}
     try:
         return tomllib.loads(f"kwargs = {{ {text} }}")["kwargs"]
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"write key = value pairs separated by commas, strings in quotes "
-                         f"(e.g. kernel_initializer = \"he_normal\"): {exc}") from None
+    except tomllib.TOMLDecodeError:
+        # TOML's own message ("Expected '=' after a key ... column 15") points into the
+        # wrapper this function adds, not into what the person typed.
+        raise ValueError("write key = value pairs, e.g. use_bias = false; text in quotes, "
+                         "e.g. padding = \"same\"") from None
 
 
 def format_value(value: Any) -> str:

@@ -162,6 +162,11 @@ class BuildPane(Vertical):
         event.stop()
         self._edit_layer(event.index)
 
+    def action_edit_layer(self) -> None:
+        """Edit the selected layer (what enter on a row does)."""
+        if self.spec.layers:
+            self._edit_layer(self.stack.cursor_row)
+
     @work(exclusive=True, group="build-dialog")
     async def _edit_layer(self, index: int) -> None:
         if not 0 <= index < len(self.spec.layers):

@@ -92,9 +92,11 @@ class DataPane(VerticalScroll):
     class Loaded(Message):
         """Data loaded: the build check can use its input shape and classes."""
 
-        def __init__(self, info: DataInfo) -> None:
+        def __init__(self, info: DataInfo, training_samples: int | None = None) -> None:
             super().__init__()
             self.info = info
+            self.training_samples = training_samples
+            """Samples validation can be held out from (training + validation as loaded)."""
 
     class LoadFailed(Message):
         def __init__(self, title: str, message: str) -> None:
@@ -105,11 +107,14 @@ class DataPane(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.data = DataSpec(source="sklearn:digits")
+        self.problem: str | None = None
+        """Why the fields, each valid, do not make a data source together (shown in red)."""
 
     def compose(self) -> ComposeResult:
         # Built with the preset's values (see CompilePane.compose for why).
         preset: Preset = self.app.preset  # type: ignore[attr-defined]
         self.data = data = preset.data.model_copy(deep=True)
+        self.problem = None
         kind, rest = data.scheme, data.target_name
         with Horizontal(id="load-row"):
             yield Button("Load", id="load", variant="primary", compact=True)
@@ -173,9 +178,12 @@ class DataPane(VerticalScroll):
         try:
             data = DataSpec.model_validate(values)
         except ValidationError as exc:
-            self.show_result("✗ " + exc.errors()[0]["msg"].removeprefix("Value error, "),
-                             error=True)
+            self.problem = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            self.show_result("✗ " + self.problem, error=True)
             return
+        if self.problem:
+            self.problem = None
+            self.show_result("", error=False)
         if data != self.data:
             self.data = data
             preset: Preset = self.app.preset  # type: ignore[attr-defined]
@@ -211,6 +219,7 @@ class DataPane(VerticalScroll):
             from nnbench.core.data import load_data
 
             loaded = load_data(data, fit)
+            info = loaded.info
         except NnbenchError as exc:
             self.post_message(self.LoadFailed(exc.title, exc.message))
         except ImportError as exc:
@@ -219,7 +228,9 @@ class DataPane(VerticalScroll):
             self.post_message(self.LoadFailed("Data could not be loaded",
                                               f"{type(exc).__name__}: {exc}"))
         else:
-            self.post_message(self.Loaded(loaded.info))
+            held_out_of_training = fit.validation_data is None
+            self.post_message(self.Loaded(info, info.train_samples + (
+                info.val_samples if held_out_of_training else 0)))
 
     def on_data_pane_loaded(self, event: DataPane.Loaded) -> None:
         self.query_one("#load", Button).disabled = False

@@ -23,6 +23,12 @@ VALIDATION_MODES = {
     "first": "hold out the first N training samples (the IMDB tutorial's way)",
     "test": "validate on the test split",
 }
+FIRST_N_SHARE = 0.2
+"""Choosing "first N" without a preset value holds out this share of the loaded training samples."""
+FIRST_N_UNLOADED = 1000
+"""... or this many when the data has not been loaded yet."""
+FIRST_HELP = "number of training samples held out"
+
 CALLBACK_HELP = {
     "EarlyStopping": "stop when the monitored value stops improving",
     "ModelCheckpoint": "save the best model (best.keras) in the run folder",
@@ -58,6 +64,9 @@ class FitPane(VerticalScroll):
         super().__init__(id=id)
         self.fit = FitSpec()
         self.callbacks: dict[str, dict[str, Any]] = {}
+        self.training_samples: int | None = None
+        """Training samples of the loaded data (before validation is held out), if loaded."""
+        self._first_chosen = False
 
     def compose(self) -> ComposeResult:
         # Built with the preset's values (see CompilePane.compose for why).
@@ -82,10 +91,11 @@ class FitPane(VerticalScroll):
                          fit.validation_split if fit.validation_split is not None else 0.2,
                          id="validation-split", help="fraction held out, between 0 and 1",
                          classes="-hidden" if mode != "split" else "")
+        self._first_chosen = fit.validation_first is not None
         yield ParamField(Param("validation_first", "int", required=True),
-                         fit.validation_first if fit.validation_first is not None else 10_000,
-                         id="validation-first", help="number of training samples held out",
-                         classes="-hidden" if mode != "first" else "")
+                         fit.validation_first if fit.validation_first is not None
+                         else self.suggested_first(), id="validation-first",
+                         help=self._first_help(), classes="-hidden" if mode != "first" else "")
         yield Static("Callbacks", classes="section")
         for name, params in catalog.CALLBACKS.items():
             enabled = name in self.callbacks
@@ -104,9 +114,31 @@ class FitPane(VerticalScroll):
         """Another preset was opened: rebuild the fields from it."""
         self.refresh(recompose=True)
 
+    def suggested_first(self) -> int:
+        """What "first N" starts at: a fifth of the loaded training samples, else 1000."""
+        if self.training_samples:
+            return max(1, round(self.training_samples * FIRST_N_SHARE))
+        return FIRST_N_UNLOADED
+
+    def _first_help(self) -> str:
+        if self.training_samples is None:
+            return FIRST_HELP
+        return f"{FIRST_HELP}, of {self.training_samples:,} training samples loaded"
+
+    def set_training_samples(self, count: int | None) -> None:
+        """The data was loaded: show its training-sample count beside "first N"."""
+        self.training_samples = count
+        first = self.query_one("#validation-first", ParamField)
+        first.set_help(self._first_help())
+        if not self._first_chosen:  # still the suggestion, never shown nor typed: update it
+            first.set_value(self.suggested_first())
+
     def _show_mode(self, mode: str) -> None:
         self.query_one("#validation-split").set_class(mode != "split", "-hidden")
         self.query_one("#validation-first").set_class(mode != "first", "-hidden")
+        if mode == "first" and not self._first_chosen:
+            self._first_chosen = True
+            self.query_one("#validation-first", ParamField).set_value(self.suggested_first())
 
     def on_param_field_changed(self, event: ParamField.Changed) -> None:
         event.stop()

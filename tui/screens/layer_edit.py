@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Checkbox, Input, Static
 
 from nnbench.core import catalog
 from nnbench.core.preset import LayerSpec
@@ -17,9 +17,11 @@ class LayerEditScreen(Modal[LayerSpec | None]):
     """Dismisses with the edited ``LayerSpec`` (enter / Apply) or ``None`` (escape / Cancel)."""
 
     # ctrl+s applies from any field (enter in a select opens it); the app's ctrl+s (save the
-    # preset) is off while a dialog is up, so the key falls through to this one.
-    BINDINGS = [Binding("ctrl+s", "apply", "Apply", id="layer.apply", priority=True)]
-    HINT = "enter or ctrl+s applies · esc cancels"
+    # preset) is off while a dialog is up, so the key falls through to this one. Enter on a
+    # checkbox applies too (space toggles it): the priority binding runs before the checkbox's.
+    BINDINGS = [Binding("ctrl+s", "apply", "Apply", id="layer.apply", priority=True),
+                Binding("enter", "apply_from_checkbox", show=False, priority=True)]
+    HINT = "ctrl+s applies (enter too, except in a select) · esc cancels"
     DEFAULT_CSS = """
     LayerEditScreen .help { color: $text-muted; padding: 0 0 1 0; }
     LayerEditScreen ParamField > .row > .label { width: 18; }
@@ -59,6 +61,14 @@ class LayerEditScreen(Modal[LayerSpec | None]):
         target = next((f for f in fields[1:] if f.param.required), fields[1] if len(fields) > 2
                       else fields[0])
         target.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "apply_from_checkbox":
+            return isinstance(self.focused, Checkbox)
+        return True
+
+    def action_apply_from_checkbox(self) -> None:
+        self.action_apply()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

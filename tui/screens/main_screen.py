@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, Tabs
 
 from nnbench.tui.screens.build_pane import BuildPane
 from nnbench.tui.screens.compile_pane import CompilePane
 from nnbench.tui.screens.data_pane import DataPane
 from nnbench.tui.screens.fit_pane import FitPane
 from nnbench.tui.screens.log_pane import LogPane
+from nnbench.tui.widgets.layer_stack import LayerStack
+from nnbench.tui.widgets.param_field import ParamField
 from nnbench.tui.widgets.status_line import StatusLine
 from nnbench.tui.widgets.too_small import TooSmall
 
@@ -34,8 +38,37 @@ def optional_class(module: str, name: str) -> Any | None:
     return getattr(importlib.import_module(module), name)
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A field that holds a value it refused: the preset still has the last good one."""
+
+    tab: str
+    field: ParamField | None
+    text: str
+
+
+def field_title(field: ParamField) -> str:
+    """How a person finds the field: its label, prefixed with its callback when it has one."""
+    callback = next((c.removeprefix("cb-") for c in field.classes if c.startswith("cb-")), None)
+    return f"{callback} {field.label}" if callback else field.label
+
+
+def _in_use(field: Widget, pane: Widget) -> bool:
+    """Shown and enabled within its pane: a hidden validation mode or a switched-off callback
+    does not count."""
+    node: Any = field
+    while node is not None and node is not pane:
+        if not node.display or node.disabled:
+            return False
+        node = node.parent
+    return True
+
+
 class MainScreen(Screen[None]):
-    AUTO_FOCUS = "LayerStack"
+    # No automatic focus: Textual's would focus the layer stack whenever the focused widget
+    # went away (its tab was hidden, a dialog closed), and focusing it switches to Build.
+    # ``focus_tab`` focuses the active tab's first control instead.
+    AUTO_FOCUS = ""
 
     def __init__(self, *, runs_dir: Path, log_path: Path | None, log_start: int = 0) -> None:
         super().__init__()
@@ -71,6 +104,38 @@ class MainScreen(Screen[None]):
         yield StatusLine(id="status")
         yield Footer(id="footer", compact=True)
         yield TooSmall()
+
+    def on_mount(self) -> None:
+        self.query_one(LayerStack).focus()
+
+    def on_screen_resume(self) -> None:
+        # A dialog closed and the widget focused before it is gone (or hidden): stay on the
+        # tab the person is on.
+        if self.focused is None:
+            self.focus_tab(self.query_one(TabbedContent).active)
+
+    def focus_tab(self, tab: str) -> None:
+        """Focus the tab's first control unless it is a text field: there, the next number key
+        would be typed instead of switching tabs. The tab strip keeps them working."""
+        pane = self.query_one(f"TabPane#{tab}")
+        first = next((w for w in pane.query("*") if w.focusable), None)
+        if first is not None and not isinstance(first, Input):
+            first.focus()
+        else:
+            self.query_one(Tabs).focus()
+
+    def refused_values(self) -> list[Refusal]:
+        """Every Compile, Fit and Data field in use that shows a value it refused."""
+        found: list[Refusal] = []
+        for tab, pane in (("compile", self.compile_pane), ("fit", self.fit_pane),
+                          ("data", self.data_pane)):
+            for field in pane.query(ParamField):
+                if _in_use(field, pane) and not field.check():
+                    found.append(Refusal(tab, field,
+                                         f"{TABS[tab]} › {field_title(field)}: {field.reason}"))
+        if self.data_pane.problem:
+            found.append(Refusal("data", None, f"Data: {self.data_pane.problem}"))
+        return found
 
     @property
     def build_pane(self) -> BuildPane:

@@ -1,4 +1,4 @@
-"""The modal that saves the working preset as TOML: a name and a path."""
+"""The modal that saves the working preset as TOML: a name, a description and a path."""
 
 from __future__ import annotations
 
@@ -12,20 +12,22 @@ from nnbench.tui.screens.modal import Modal
 from nnbench.tui.user_presets import user_presets_dir
 
 
-class SavePresetScreen(Modal[tuple[str, Path] | None]):
-    """Dismisses with (name, path) or None. The path follows the name until it is edited."""
+class SavePresetScreen(Modal[tuple[str, str, Path] | None]):
+    """Dismisses with (name, description, path) or None. The path follows the name until it is
+    edited."""
 
     HINT = "enter saves · esc cancels"
     DEFAULT_CSS = """
     SavePresetScreen .row { height: auto; padding: 0 0 1 0; }
-    SavePresetScreen .row Label { width: 8; }
+    SavePresetScreen .row Label { width: 13; }
     SavePresetScreen .row Input { width: 1fr; }
     SavePresetScreen #save-problem { color: $error; text-style: bold; height: auto; }
     """
 
-    def __init__(self, name: str, path: Path | None) -> None:
+    def __init__(self, name: str, description: str, path: Path | None) -> None:
         super().__init__()
         self.preset_name = name
+        self.description = description
         self.path = path
         self._path_follows_name = path is None
 
@@ -35,6 +37,10 @@ class SavePresetScreen(Modal[tuple[str, Path] | None]):
             with Horizontal(classes="row"):
                 yield Label("name")
                 yield Input(self.preset_name, id="save-name", compact=True)
+            with Horizontal(classes="row"):
+                yield Label("description")
+                yield Input(self.description, id="save-description", compact=True,
+                            placeholder="one line: what this preset is for")
             with Horizontal(classes="row"):
                 yield Label("path")
                 yield Input(str(self.path or self._default_path(self.preset_name)),
@@ -88,4 +94,5 @@ class SavePresetScreen(Modal[tuple[str, Path] | None]):
         if path.is_dir():
             problem.update(f"✗ {path} is a folder; add a file name ending in .toml")
             return
-        self.dismiss((name, path))
+        description = self.query_one("#save-description", Input).value.strip()
+        self.dismiss((name, description, path))

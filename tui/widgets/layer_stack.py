@@ -1,5 +1,5 @@
-"""The layer stack as a table: # | type | name | output shape | params, with the row that breaks
-in red (and marked ✗, so it reads without colour too)."""
+"""The layer stack as a table: # | type · activation | name | output shape | params, with the row
+that breaks in red (and marked ✗, so it reads without colour too)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,52 @@ from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from nnbench.core.model import LayerRow, ModelAnalysis
-from nnbench.core.preset import ModelSpec
+from nnbench.core.preset import LayerSpec, ModelSpec
 
 PENDING = "…"
 
+# Column widths at 80 columns (76 with the cell padding); a wider table gives its room to the
+# type, name and shape columns, up to these limits.
+WIDTHS = {"index": 3, "type": 22, "name": 16, "shape": 16, "params": 9}
+MAX_WIDTHS = {"type": 34, "name": 32, "shape": 28, "params": 12}
+GROWS = ("type", "name", "shape", "params")
+CELL_PADDING = 2
+SCROLLBAR = 2
 
-NAME_WIDTH = 16
+
+def clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
 
 
-def display_name(row: LayerRow | None, spec_name: str | None, layer_type: str) -> str:
-    name = spec_name or (row.name if row else "")
-    return name if len(name) <= NAME_WIDTH else name[:NAME_WIDTH - 1] + "…"
+def display_name(row: LayerRow | None, spec_name: str | None, width: int) -> str:
+    return clip(spec_name or (row.name if row else ""), width)
+
+
+def display_type(layer: LayerSpec, width: int) -> str:
+    """The Keras class, with its activation when the preset sets one: ``Dense · relu``."""
+    activation = layer.params.get("activation")
+    if isinstance(activation, str) and activation:
+        return clip(f"{layer.type} · {activation}", width)
+    return clip(layer.type, width)
+
+
+def column_widths(table_width: int) -> dict[str, int]:
+    """Widths that fill ``table_width``: the 80-column ones, the rest shared out."""
+    widths = dict(WIDTHS)
+    spare = table_width - SCROLLBAR - sum(widths.values()) - CELL_PADDING * len(widths)
+    while spare > 0:
+        growing = [key for key in GROWS if widths[key] < MAX_WIDTHS[key]]
+        if not growing:
+            break
+        for key in growing:
+            if spare == 0:
+                break
+            widths[key] += 1
+            spare -= 1
+    return widths
 
 
 class LayerStack(DataTable[Text]):
@@ -42,16 +75,30 @@ class LayerStack(DataTable[Text]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.show_row_labels = False
+        self.widths = dict(WIDTHS)
+        self._shown: tuple[ModelSpec, ModelAnalysis | None, bool] | None = None
 
     def on_mount(self) -> None:
-        self.add_column("#", key="index", width=3)
-        # 76 columns with the cell padding: fits an 80-column terminal.
-        self.add_column("type", key="type", width=22)
-        self.add_column("name", key="name", width=NAME_WIDTH)
-        self.add_column("output shape", key="shape", width=16)
-        self.add_column("params", key="params", width=9)
+        self.add_column("#", key="index", width=WIDTHS["index"])
+        self.add_column("type", key="type", width=WIDTHS["type"])
+        self.add_column("name", key="name", width=WIDTHS["name"])
+        self.add_column("output shape", key="shape", width=WIDTHS["shape"])
+        self.add_column("params", key="params", width=WIDTHS["params"])
+
+    def on_resize(self) -> None:
+        widths = column_widths(self.size.width)
+        if widths == self.widths:
+            return
+        self.widths = widths
+        for key, width in widths.items():
+            self.columns[ColumnKey(key)].width = width
+        if self._shown is not None:
+            self.show(*self._shown[:2], pending=self._shown[2])
+        else:
+            self.clear()  # no rows yet: this redraws the header at the new widths
 
     def show(self, spec: ModelSpec, analysis: ModelAnalysis | None, *, pending: bool) -> None:
+        self._shown = (spec, analysis, pending)
         rows = {row.index: row for row in analysis.rows} if analysis else {}
         cursor = self.cursor_row
         self.clear()
@@ -67,8 +114,8 @@ class LayerStack(DataTable[Text]):
             style = "bold red" if broken else ("dim" if row is None and not pending else "")
             self.add_row(
                 Text(("✗" if broken else str(i + 1)), style=style, justify="right"),
-                Text(layer.type, style=style),
-                Text(display_name(row, layer.name, layer.type), style=style),
+                Text(display_type(layer, self.widths["type"]), style=style),
+                Text(display_name(row, layer.name, self.widths["name"]), style=style),
                 Text(shape, style=style),
                 Text(params, style=style, justify="right"),
                 key=str(i),

@@ -71,6 +71,17 @@ class ParamField(Vertical):
     def valid(self) -> bool:
         return self.reason is None
 
+    @property
+    def label(self) -> str:
+        """The field's name as shown beside it."""
+        return self._label
+
+    def set_help(self, text: str) -> None:
+        """Change the note shown under the field while its value is accepted."""
+        self._help = text
+        if self.is_mounted:
+            self._show_note()
+
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
             yield Label(self._label + (" *" if self.param.required else ""), classes="label")

@@ -1,0 +1,85 @@
+"""The main screen's commands for the command palette (ctrl+p): every action a key does, by name,
+so a person who forgot the key can still find it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from textual.app import SystemCommand
+
+from nnbench.tui.screens.main_screen import TABS
+
+if TYPE_CHECKING:
+    from nnbench.tui.app import NnbenchApp
+
+ONLY_WHILE_TRAINING = "only while training"
+
+
+def main_screen_commands(app: NnbenchApp) -> Iterable[SystemCommand]:
+    """What the palette offers on the main screen, in the words of the keys table."""
+
+    def on_tab(tab: str, action: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            app.action_show_tab(tab)
+            action()
+        return run
+
+    def while_training(action: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            if app.training:
+                action()
+            else:
+                app.notify("Nothing is training: ctrl+r starts a run.", severity="warning")
+        return run
+
+    def runs(action: str) -> Callable[[], None]:
+        def run() -> None:
+            pane = app.main.runs_pane
+            if pane is None:
+                app.notify("The Runs view is not installed.", severity="error")
+                return
+            app.action_show_tab("runs")
+            getattr(pane, f"action_{action}")()
+        return run
+
+    build = app.main.build_pane
+    training = app.training
+
+    def training_help(text: str) -> str:
+        return text if training else f"{text}; {ONLY_WHILE_TRAINING}"
+
+    yield SystemCommand("Train", "Train the working preset (ctrl+r)", app.action_train)
+    yield SystemCommand("Stop training", training_help("Stop at the next batch (x)"),
+                        while_training(app.action_stop_now))
+    yield SystemCommand("Stop after this epoch", training_help("Finish the epoch, then stop (e)"),
+                        while_training(app.action_stop_after_epoch))
+    yield SystemCommand("Pause or resume training", training_help("Between batches (p)"),
+                        while_training(app.action_toggle_pause))
+    yield SystemCommand("Open preset", "A bundled preset, one of yours or a file (ctrl+o)",
+                        app.action_open_preset)
+    yield SystemCommand("Save preset", "Save the working preset as TOML (ctrl+s)",
+                        app.action_save_preset)
+    yield SystemCommand("Help", "Every key (F1)", app.action_help)
+    yield SystemCommand("Add layer", "Add a layer below the selected one (a in Build)",
+                        on_tab("build", build.action_add_layer))
+    yield SystemCommand("Edit layer", "Edit the selected layer's parameters (enter in Build)",
+                        on_tab("build", build.action_edit_layer))
+    yield SystemCommand("Remove layer", "Remove the selected layer (d in Build)",
+                        on_tab("build", build.action_remove_layer))
+    yield SystemCommand("Move layer up", "Move the selected layer up (shift+↑ or K in Build)",
+                        on_tab("build", lambda: build.action_move(-1)))
+    yield SystemCommand("Move layer down", "Move the selected layer down (shift+↓ or J in Build)",
+                        on_tab("build", lambda: build.action_move(1)))
+    yield SystemCommand("Load data", "Load the data set to see its samples, shape and classes "
+                        "(l in Data)", on_tab("data", app.main.data_pane.load))
+    yield SystemCommand("Runs: mark run", "Mark or unmark the selected run to compare it "
+                        "(space in Runs)", runs("toggle_mark"))
+    yield SystemCommand("Runs: clear marks", "Unmark every run (c in Runs)", runs("clear_marks"))
+    yield SystemCommand("Runs: refresh", "Read the runs folder again (f5 in Runs)",
+                        runs("refresh_runs"))
+    yield SystemCommand("Runs: delete run", "Delete the selected run's folder; asks first "
+                        "(delete in Runs)", runs("delete_run"))
+    for number, (tab, title) in enumerate(TABS.items(), start=1):
+        yield SystemCommand(f"Go to {title}", f"Show the {title} tab ({number})",
+                            lambda tab=tab: app.action_show_tab(tab))
