@@ -902,3 +902,16 @@ async def test_the_save_dialog_edits_the_description(runs_dir: Path, user_preset
         saved = load_preset(user_presets / "tiny-iris.toml")
         assert saved.description == "iris with 8 hidden units"
         assert app.preset.description == "iris with 8 hidden units"
+
+
+async def test_ctrl_e_exports_a_plain_keras_script_without_overwriting(
+        runs_dir: Path, tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fashion-dropout.py").write_text("# the user's own edits\n")
+    app = app_on("fashion-dropout", runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+    assert (tmp_path / "fashion-dropout.py").read_text() == "# the user's own edits\n"
+    script = (tmp_path / "fashion-dropout-2.py").read_text()
+    assert "layers.Dropout(rate=0.3)" in script and "nnbench" not in script.split('"""', 2)[2]

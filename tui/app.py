@@ -64,6 +64,8 @@ class NnbenchApp(App[int]):
                 tooltip="Open a preset: bundled, one of yours, or any .toml file"),
         Binding("ctrl+s", "save_preset", "Save", id="app.save", priority=True,
                 tooltip="Save the working preset as TOML"),
+        Binding("ctrl+e", "export_script", "Export", id="app.export", show=False, priority=True,
+                tooltip="Write the working preset as a plain Keras script"),
         Binding("f1,question_mark", "help", "Help", id="app.help", key_display="F1",
                 tooltip="This list of keys"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True,
@@ -339,6 +341,26 @@ class NnbenchApp(App[int]):
     def action_save_preset(self) -> None:
         if not self.refuse_refused_values("save"):
             self._save_preset()
+
+    def action_export_script(self) -> None:
+        """Write the preset as a runnable plain-Keras script in the current folder."""
+        if self.refuse_refused_values("export"):
+            return
+        from nnbench.core.export import export_script
+
+        stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.preset.name) or "model"
+        path = Path.cwd() / f"{stem}.py"
+        n = 1
+        while path.exists():  # never overwrite a script the user may have edited
+            n += 1
+            path = Path.cwd() / f"{stem}-{n}.py"
+        try:
+            path.write_text(export_script(self.preset), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Could not write {path}: {exc.strerror}", title="Export failed",
+                        severity="error")
+            return
+        self.notify(f"Wrote {path}: plain Keras, run it with python", title="Exported", timeout=6)
 
     @work(group="dialog")
     async def _save_preset(self) -> None:

@@ -60,6 +60,8 @@ def main_screen_commands(app: NnbenchApp) -> Iterable[SystemCommand]:
                         app.action_open_preset)
     yield SystemCommand("Save preset", "Save the working preset as TOML (ctrl+s)",
                         app.action_save_preset)
+    yield SystemCommand("Export Keras script", "Write the preset as a plain Keras script in the "
+                        "current folder (ctrl+e)", app.action_export_script)
     yield SystemCommand("Help", "Every key (F1)", app.action_help)
     yield SystemCommand("Add layer", "Add a layer below the selected one (a in Build)",
                         on_tab("build", build.action_add_layer))
