@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 from conftest import tiny_preset
+from rich.color import ColorSystem
 from textual.app import App, ComposeResult
 from textual.content import Content
+from textual.widgets import Static
 from textual.worker import WorkerFailed
 
 from nnbench.core import events as ev
@@ -180,7 +182,12 @@ async def test_events_fill_charts_progress_patience_log_and_results() -> None:
         table = pane.results_table
         assert table.display and table.row_count == 2
         assert [str(c) for c in table.get_row("loss")[:2]] == ["loss", "0.3512"]
-        assert [str(c) for c in table.get_row("accuracy")] == ["accuracy", "0.9611", "0.6600"]
+        # EarlyStopping restored epoch 6's weights: the test set saw those, so epoch 6's
+        # validation values stand beside it (val_accuracy 0.62), not the last epoch's (0.66).
+        assert [str(c) for c in table.get_row("accuracy")] == ["accuracy", "0.9611", "0.6200"]
+        assert [str(c) for c in table.get_row("loss")] == ["loss", "0.3512", "0.3900"]
+        labels = [" ".join(str(col.label).split()) for col in table.columns.values()]
+        assert labels == ["metric", "test", "val (epoch 6, restored)"]
         assert pane.status == "finished" and pane.has_class("-finished")
 
 
@@ -342,8 +349,14 @@ async def test_stop_now_after_the_first_epoch_leaves_a_stopped_run(runs_dir: Pat
         assert app.stopped_at == [1]
         assert pane.status == "stopped" and pane.has_class("-stopped")
         assert "stop requested: stopping at the next batch" in pane.event_log.texts()
-        assert pane.event_log.texts()[-1].startswith("stopped after")
+        assert pane.event_log.texts()[-2].startswith("stopped after")
         assert not pane.has_class("-has-results")  # stopped mid-epoch: no test evaluation
+        epochs = pane.finished.epochs_done
+        assert pane.event_log.texts()[-1] == (
+            f"stopped before evaluation; the model as of epoch {epochs} is saved in "
+            f"{Path(pane.finished.run_dir) / 'model.keras'}")
+        assert (Path(pane.finished.run_dir) / "model.keras").is_file()
+        assert pane.query_one("#results-note").display
     records = RunStore(runs_dir).list()
     assert len(records) == 1 and records[0].status == "stopped"
     assert 1 <= records[0].epochs_done < 50
@@ -422,10 +435,15 @@ async def test_runs_pane_lists_runs_shows_history_and_compares_marked_runs(tmp_p
         table = pane.table
         assert table.row_count == 3
         first = [str(c) for c in table.get_row_at(0)]
-        assert first[1] == "20250103-120000-digits-mlp" and first[2] == "■ stopped"
+        assert first[0] == "  0103-1200 digits-mlp" and first[1] == "■ stopped"
         assert "⚠ interrupted" in [str(c) for c in table.get_row_at(1)]
-        assert first[3] == "4" and first[4] == "val_loss 0.7000 @2"
-        assert first[5] == "accuracy 0.9000  loss 0.3000" and first[7] == "digits-mlp"
+        # The monitor and the test metric are named once, in the headers.
+        assert first[2] == "4" and first[3] == "0.7000 @2"
+        assert first[4] == "0.9000" and first[5] == "0.3000"
+        labels = [str(col.label) for col in table.columns.values()]
+        assert labels[:6] == ["run", "status", "epochs", "best val_loss", "test accuracy",
+                              "test loss"]
+        assert "preset" not in labels  # the run id already names it
         assert pane.loss_chart.point_count("val_loss") == 4  # the newest run is selected
 
         table.focus()
@@ -439,7 +457,8 @@ async def test_runs_pane_lists_runs_shows_history_and_compares_marked_runs(tmp_p
         compare = pane.metric_chart
         assert compare.title == "compare val_loss"
         assert [compare.point_count(label) for label in compare.curves] == [2, 3]
-        assert str(table.get_row_at(1)[0]) == "●"
+        assert list(compare.curves) == ["0102-1200", "0101-1200"]  # one preset: times suffice
+        assert str(table.get_row_at(1)[0]) == "● 0102-1200 digits-mlp"
 
         await pilot.press("c")
         assert pane.marked == [] and compare.title == "accuracy"
@@ -482,3 +501,234 @@ async def test_deleting_a_run_asks_first_and_removes_its_folder(tmp_path: Path) 
         assert not (root / "20250102-120000-digits-mlp").exists()
         assert (root / "20250101-120000-digits-mlp").is_dir()
         assert pane.table.row_count == 1
+
+
+# --- what a tester saw in tmux --------------------------------------------------------------------
+
+
+class ChromeTrainApp(App):
+    """The pane with the rows the real app's shell takes (title, tabs, status, footer): 19 of 24."""
+
+    CSS = "#top { height: 3; } #bottom { height: 2; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="top")
+        yield TrainPane()
+        yield Static("", id="bottom")
+
+
+class ChromeRunsApp(RunsApp):
+    CSS = "#top { height: 3; } #bottom { height: 2; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="top")
+        yield RunsPane(self.runs_dir)
+        yield Static("", id="bottom")
+
+
+def test_chart_markers_draw_on_the_chart_background_not_a_white_one() -> None:
+    # plotext paints marker cells with background 15: ESC[107m, a white bar, in a 16-colour terminal.
+    chart = CurveChart("loss")
+    for epoch, value in enumerate([0.9, 0.5, 0.4, 0.45], start=1):
+        chart.append("loss", epoch, value, 12)
+    chart.set_marker("best", 3, "best epoch 3", 10)
+    chart.set_marker("stop", 4, "early stop 4", 9)
+    text = chart._build(40, 10)
+    marker_spans = [span for span in text.spans if "┊" in text.plain[span.start:span.end]]
+    assert marker_spans, "the markers are drawn"
+    assert all(span.style.color is not None for span in marker_spans)  # a coloured line...
+    assert all(span.style.bgcolor is None for span in text.spans)  # ...on no background of its own
+
+
+async def test_markers_have_no_background_in_a_16_colour_terminal() -> None:
+    app = ChartApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        app.console._color_system = ColorSystem.STANDARD  # as under TERM=xterm-16color
+        chart = app.query_one(CurveChart)
+        for epoch, value in enumerate([0.9, 0.5, 0.4], start=1):
+            chart.append("loss", epoch, value, 12)
+        chart.set_marker("best", 3, "best epoch 3", 10)
+        chart.replot()
+        await pilot.pause()
+        backgrounds = {segment.style.bgcolor for y in range(chart.size.height)
+                       for segment in chart.render_line(y) if segment.style}
+        marks = [segment for y in range(chart.size.height) for segment in chart.render_line(y)
+                 if "┊" in segment.text]
+        assert marks and len(backgrounds) == 1  # the marker cells share the chart's background
+
+
+async def test_progress_bar_is_empty_at_the_start_of_an_epoch() -> None:
+    from textual.widgets._progress_bar import Bar
+
+    app = TrainApp()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(TrainPane)
+        await feed(pilot, pane, [started(), ev.EpochStarted(1, 10),
+                                 ev.BatchProgress(1, 10, 36, 36, {"loss": 0.5}, 1000.0, 0.0),
+                                 epoch_ended(1), ev.EpochStarted(2, 10)])
+        bar = pane.progress.query_one(Bar)
+        at_zero = bar.render_line(0).text
+        assert "0/36 batches" in str(pane.progress.query_one("#batch-stats").render())
+        assert "━" not in at_zero and set(at_zero) == {"─"}  # a thin empty track, no heavy line
+        await feed(pilot, pane, [ev.BatchProgress(2, 10, 18, 36, {"loss": 0.4}, 1000.0, 1.0)])
+        half = bar.render_line(0).text
+        assert abs(half.count("━") - len(half) / 2) <= 1 and half.endswith("─")
+
+
+async def test_at_80x24_the_event_log_shows_at_least_five_lines_while_training() -> None:
+    app = ChromeTrainApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(TrainPane)
+        await feed(pilot, pane, a_run_with_early_stop(8)[:-3])  # training, no results yet
+        assert pane.region.height == 19
+        assert pane.event_log.scrollable_content_region.height >= 5
+        assert pane.loss_chart.region.height >= 7  # the charts still draw
+        assert pane.event_log.region.bottom <= pane.region.bottom
+    app = ChromeTrainApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one(TrainPane)
+        await feed(pilot, pane, a_run_with_early_stop(8))
+        assert pane.loss_chart.region.height >= 15
+        assert pane.event_log.scrollable_content_region.height >= 8
+
+
+async def test_log_written_while_its_tab_is_hidden_is_wrapped_at_its_real_width() -> None:
+    from textual.widgets import TabbedContent, TabPane
+
+    from nnbench.tui.screens.error_modal import ErrorModal
+
+    class TabsApp(App):
+        def compose(self) -> ComposeResult:
+            with TabbedContent(initial="build"):
+                with TabPane("Build", id="build"):
+                    yield Static("build")
+                with TabPane("Train", id="train"):
+                    yield TrainPane()
+
+    app = TabsApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        tabs = app.query_one(TabbedContent)
+        log = app.query_one(TrainPane).event_log
+        tabs.active = "train"
+        await pilot.pause()
+        log.add("info", "a first run")
+        tabs.active = "build"
+        await pilot.pause()
+        # Ctrl+R: the app shows the Train tab and starts at once, then the run fails in a modal.
+        tabs.active = "train"
+        log.clear()
+        log.add("start", "starting digits-mlp: loading data and building the model")
+        app.push_screen(ErrorModal("Preset error", "bad monitor"))
+        log.add("error", "failed after 0 epochs: Preset error: bad monitor")
+        for _ in range(4):
+            await pilot.pause()
+        width = log.scrollable_content_region.width
+        assert width > 60
+        shown = [strip.text.rstrip() for strip in log.lines]
+        assert len(shown) == 2, shown  # one line each, not wrapped at a transient width of ~20
+        assert shown[0].endswith("starting digits-mlp: loading data and building the model")
+
+
+async def test_header_names_the_last_finished_epoch_after_a_stop() -> None:
+    app = TrainApp()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(TrainPane)
+        await feed(pilot, pane, [started(), *[epoch_ended(n) for n in (1, 2, 3)],
+                                 ev.EpochStarted(4, 10),
+                                 ev.BatchProgress(4, 10, 5, 36, {"loss": 0.3}, 900.0, 3.0),
+                                 ev.RunFinished("stopped", "/tmp/runs/x", 3)])
+        header = str(pane.query_one("#train-header").render())
+        assert "stopped" in header and "epoch 3/10" in header and "epoch 4/10" not in header
+        assert pane.event_log.texts()[-2] == "stopped after 3 epochs"
+        assert pane.event_log.texts()[-1] == ("stopped before evaluation; the model as of epoch 3 "
+                                              "is saved in /tmp/runs/x/model.keras")
+        note = pane.query_one("#results-note")
+        assert note.display and "stopped before evaluation" in str(note.render())
+        assert not pane.results_table.display
+
+
+async def test_results_without_restored_weights_compare_with_the_last_epoch() -> None:
+    app = TrainApp()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(TrainPane)
+        events = a_run_with_early_stop(8)
+        stop = next(e for e in events if isinstance(e, ev.EarlyStopped))
+        events[events.index(stop)] = ev.EarlyStopped("val_loss", 8, 6, 0.39, False)
+        await feed(pilot, pane, events)
+        table = pane.results_table
+        assert [str(c) for c in table.get_row("accuracy")] == ["accuracy", "0.9611", "0.6600"]
+        assert [str(col.label) for col in table.columns.values()][2] == "val (last)"
+        assert not pane.query_one("#results-note").display
+
+
+async def test_a_run_refused_before_its_first_epoch_has_no_folder_and_no_epoch() -> None:
+    app = TrainApp()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(TrainPane)
+        await feed(pilot, pane, [ev.RunFinished("failed", None, 0, "no such monitor", "Preset error")])
+        assert pane.status == "failed" and pane.run_dir is None
+        header = str(pane.query_one("#train-header").render())
+        assert "epoch" not in header
+        assert pane.event_log.texts()[-1] == ("failed after 0 epochs: Preset error: "
+                                              "no such monitor")
+        assert not pane.query_one("#results-note").display  # a failure is not a stop
+        await pilot.press("escape")
+        await feed(pilot, pane, [ev.RunFinished("stopped", None, 0)])
+        assert pane.event_log.texts()[-1] == "stopped before evaluation"
+
+
+def many_runs(root: Path, count: int = 12) -> None:
+    for n in range(count):
+        status = ("finished", "stopped", "interrupted", "failed")[n % 4]
+        preset = "fashion-dropout" if n % 3 == 0 else "digits-mlp"
+        write_run(root, f"202501{n + 1:02d}-1200{n:02d}-{preset}", status, [0.9, 0.5, 0.4 + n / 100])
+
+
+async def test_runs_table_columns_fit_80_columns_and_show_most_runs_at_80x24(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    many_runs(root)
+    app = ChromeRunsApp(root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(RunsPane)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = pane.table
+        widths = [col.get_render_width(table) for col in table.columns.values()]
+        # run, status, epochs, best and the test metric: visible without scrolling sideways
+        assert sum(widths[:5]) <= table.scrollable_content_region.width
+        assert all("…" in str(table.get_row_at(i)[0]) or len(str(table.get_row_at(i)[0])) <= 22
+                   for i in range(table.row_count))
+        visible_rows = table.scrollable_content_region.height - table.header_height
+        assert visible_rows >= 7  # of 12 (it was 5)
+        assert pane.loss_chart.region.height >= 7 and pane.region.bottom <= 22
+
+
+async def test_runs_chart_titles_name_what_they_plot_at_80_columns(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    many_runs(root, 3)
+    app = ChromeRunsApp(root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(RunsPane)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        loss_title = Content.from_markup(str(pane.loss_chart.border_title)).plain
+        assert loss_title.startswith("loss  ━ loss")
+        pane.table.focus()
+        await pilot.press("space", "down", "space")
+        compare = pane.metric_chart
+        title = Content.from_markup(str(compare.border_title)).plain
+        assert title.startswith("compare val_loss")
+        legend = title + Content.from_markup(str(compare.border_subtitle)).plain
+        assert all(label in legend for label in compare.curves)  # which run is which line
+
+
+def test_runs_pane_keys_have_short_footer_words() -> None:
+    from textual.binding import Binding
+
+    bindings = [b for b in RunsPane.BINDINGS if isinstance(b, Binding)]
+    assert {b.action for b in bindings} >= {"toggle_mark", "clear_marks", "refresh_runs",
+                                            "delete_run"}
+    assert all(b.description and len(b.description) <= 7 for b in bindings)
+    shown = [b for b in bindings if b.show]
+    # key, space, word, gap: what the footer spends on the pane's keys beside the app's own
+    assert sum(len(b.key_display or b.key) + len(b.description) + 2 for b in shown) <= 20

@@ -43,8 +43,8 @@ STATUS_STYLE = {
     "interrupted": ("⚠ interrupted", "bold magenta"),
     "running": ("● running", "cyan"),
 }
-# The run id already says when and what: the columns a person scans for come first.
-COLUMNS = ("", "run", "status", "epochs", "best", "test", "time", "preset", "started")
+RUN_WIDTH = 22
+"""The run column's widest cell: a mark, the short run id, a preset name cut with "…"."""
 
 
 def status_text(status: str) -> Text:
@@ -61,22 +61,53 @@ def _started(iso: str | None) -> str:
         return iso
 
 
-def _best(record: Any) -> str:
+def _best(record: Any, monitor: str | None) -> str:
+    """'0.1794 @30' under a 'best val_loss' header; the monitor's name only when it differs."""
     if record.best_value is None or record.best_epoch is None:
         return ""
-    return f"{record.monitor or ''} {fmt_value(record.best_value)} @{record.best_epoch}".strip()
+    name = "" if record.monitor == monitor else f"{record.monitor or ''} "
+    return f"{name}{fmt_value(record.best_value)} @{record.best_epoch}".lstrip()
 
 
-def _test(metrics: dict[str, float]) -> str:
-    keys = sorted(metrics, key=lambda k: (k == "loss", k))  # the metric first, the loss after
-    return "  ".join(f"{k} {fmt_value(metrics[k])}" for k in keys if metrics[k] is not None)
+def _test_metric(metrics: dict[str, float]) -> str | None:
+    """The metric a run was tested on, besides the loss (the first in name order)."""
+    names = sorted(k for k, v in metrics.items() if k != "loss" and v is not None)
+    return names[0] if names else None
 
 
-def _short_id(run_id: str) -> str:
-    """'20250101-120000-digits-mlp' -> '0101-1200 digits-mlp': enough to tell runs apart."""
+def _test(metrics: dict[str, float], metric: str | None) -> str:
+    """The test value of ``metric`` (the column's), or another metric with its name."""
+    own = _test_metric(metrics)
+    if own is None:
+        return ""
+    value = fmt_value(metrics[own])
+    return value if own == metric else f"{own} {value}"
+
+
+def _most_common(values: list[str | None]) -> str | None:
+    counts: dict[str, int] = {}
+    for value in values:
+        if value is not None:
+            counts[value] = counts.get(value, 0) + 1
+    return max(counts, key=lambda v: counts[v]) if counts else None
+
+
+def _run_cell(run_id: str, marked: bool, seconds: bool = False) -> Text:
+    """'● 1123-1439 digits-mlp': the mark and the short id, cut with "…" to fit RUN_WIDTH."""
+    short = _short_id(run_id, seconds)
+    if len(short) > RUN_WIDTH - 2:
+        short = short[: RUN_WIDTH - 3] + "…"
+    text = Text("● " if marked else "  ", style="bold")
+    text.append(short)
+    return text
+
+
+def _short_id(run_id: str, seconds: bool = False) -> str:
+    """'20250101-120000-digits-mlp' -> '0101-1200 digits-mlp' ('0101-120000 digits-mlp' with
+    ``seconds``, for runs started in the same minute): enough to tell runs apart."""
     parts = run_id.split("-", 2)
     if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
-        return f"{parts[0][4:]}-{parts[1][:4]} {parts[2]}"
+        return f"{parts[0][4:]}-{parts[1] if seconds else parts[1][:4]} {parts[2]}"
     return run_id
 
 
@@ -93,6 +124,7 @@ class RunsPane(Widget):
         height: auto;
         max-height: 50%;
         min-height: 5;
+        scrollbar-size-vertical: 1;
         border: round $panel-lighten-2;
         border-title-align: left;
         border-subtitle-align: right;
@@ -116,13 +148,27 @@ class RunsPane(Widget):
     RunsPane.-narrow #runs-charts {
         layout: vertical;
     }
+    /* Short terminals (80x24): the list gets the room, the charts a fixed few lines. */
+    RunsPane.-short #runs-table {
+        height: 1fr;
+        max-height: 100%;
+    }
+    RunsPane.-short #runs-charts {
+        height: 8;
+        min-height: 8;
+    }
     """
 
     BINDINGS = [
-        Binding("space", "toggle_mark", "Mark", id="runs.mark", tooltip="Mark runs to compare"),
-        Binding("c", "clear_marks", "Clear marks", id="runs.clear_marks"),
-        Binding("f5", "refresh_runs", "Refresh", id="runs.refresh"),
-        Binding("delete", "delete_run", "Delete run", id="runs.delete",
+        # Short words, and only two in the footer: at 80 columns it is shared with the app's keys.
+        # c and F5 are named in the table's border (and in F1 help).
+        Binding("space", "toggle_mark", "Mark", id="runs.mark", key_display="␣",
+                tooltip="Mark runs to compare their val_loss"),
+        Binding("c", "clear_marks", "Unmark", id="runs.clear_marks", show=False,
+                tooltip="Clear every mark"),
+        Binding("f5", "refresh_runs", "Reload", id="runs.refresh", key_display="F5", show=False,
+                tooltip="Read the runs folder again"),
+        Binding("delete", "delete_run", "Delete", id="runs.delete", key_display="del",
                 tooltip="Delete the selected run's folder (asks first)"),
     ]
 
@@ -140,11 +186,16 @@ class RunsPane(Widget):
         self.records: dict[str, Any] = {}
         self.marked: list[str] = []
         self.selected: str | None = None
+        self._minute_twins: set[str] = set()
+        self.monitor_column: str | None = None
+        """The monitor named in the "best" column's header; cells name theirs only if different."""
+        self.metric_column: str | None = None
+        """The test metric named in the "test" column's header."""
 
     def compose(self) -> ComposeResult:
         table: DataTable = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         table.border_title = "Runs"
-        table.border_subtitle = "space mark · c clear marks · F5 refresh"
+        table.border_subtitle = "space mark · c unmark · F5 reload"
         yield table
         yield Static("", id="runs-empty", markup=False)
         with Horizontal(id="runs-charts"):
@@ -153,16 +204,27 @@ class RunsPane(Widget):
                              empty_text="mark two runs with space to compare them")
 
     def on_mount(self) -> None:
-        table = self.query_one("#runs-table", DataTable)
-        for label in COLUMNS:
-            table.add_column(label, key=label or "mark")
+        self._set_columns(None, None)
         self.refresh_runs()
+
+    def _set_columns(self, monitor: str | None, metric: str | None) -> None:
+        """The run id already says when and what (no preset column); the columns a person scans
+        for come first, so they are the ones visible at 80 columns."""
+        table = self.table
+        table.clear(columns=True)
+        self.monitor_column, self.metric_column = monitor, metric
+        test = f"test {metric}" if metric else "test"
+        for key, label in (("run", "run"), ("status", "status"), ("epochs", "epochs"),
+                           ("best", f"best {monitor}" if monitor else "best"), ("test", test),
+                           ("test_loss", "test loss"), ("time", "time"), ("started", "started")):
+            table.add_column(label, key=key)
 
     def on_show(self) -> None:
         self.refresh_runs()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 72, "-narrow")
+        self.set_class(self.size.height < 26, "-short")
 
     @property
     def table(self) -> DataTable:
@@ -205,10 +267,14 @@ class RunsPane(Widget):
 
     def on_runs_pane_runs_loaded(self, message: RunsLoaded) -> None:
         self.records = {record.run_id: record for record in message.records}
+        minutes = [run_id[:13] for run_id in self.records]
+        self._minute_twins = {m for m in minutes if minutes.count(m) > 1}
         self.marked = [run_id for run_id in self.marked if run_id in self.records]
         table = self.table
         keep = self.selected
-        table.clear()
+        self._set_columns(_most_common([r.monitor for r in message.records]),
+                          _most_common([_test_metric(r.test_metrics or {})
+                                        for r in message.records]))
         for record in message.records:
             table.add_row(*self._cells(record), key=record.run_id)
         table.border_title = f"Runs ({len(self.records)}) in {self._root()}"
@@ -224,12 +290,16 @@ class RunsPane(Widget):
                             (message.records[0].run_id if message.records else None))
 
     def _cells(self, record: Any) -> list[Any]:
-        mark = Text("●", style="bold") if record.run_id in self.marked else Text(" ")
-        epochs = str(record.epochs_done)
+        metrics = record.test_metrics or {}
+        epochs = Text(str(record.epochs_done), justify="right")
         duration = fmt_seconds(record.duration_s) if record.duration_s is not None else ""
-        return [mark, record.run_id, status_text(record.status), epochs, _best(record),
-                _test(record.test_metrics or {}), duration, record.preset_name,
-                _started(record.started)]
+        loss = fmt_value(metrics["loss"]) if metrics.get("loss") is not None else ""
+        return [self._run_cell(record.run_id), status_text(record.status),
+                epochs, _best(record, self.monitor_column), _test(metrics, self.metric_column),
+                loss, duration, _started(record.started)]
+
+    def _run_cell(self, run_id: str) -> Text:
+        return _run_cell(run_id, run_id in self.marked, run_id[:13] in self._minute_twins)
 
     def history(self, run_id: str) -> list[dict[str, float]]:
         from nnbench.core.runs import RunStore
@@ -254,15 +324,14 @@ class RunsPane(Widget):
             self.marked.remove(run_id)
         else:
             self.marked.append(run_id)
-        table.update_cell(run_id, "mark",
-                          Text("●", style="bold") if run_id in self.marked else Text(" "))
+        table.update_cell(run_id, "run", self._run_cell(run_id))
         self._show_compare()
 
     def action_clear_marks(self) -> None:
-        for run_id in self.marked:
+        marked, self.marked = self.marked, []
+        for run_id in marked:
             if run_id in self.records:
-                self.table.update_cell(run_id, "mark", Text(" "))
-        self.marked.clear()
+                self.table.update_cell(run_id, "run", self._run_cell(run_id))
         self._show_compare()
 
     def action_refresh_runs(self) -> None:
@@ -303,7 +372,8 @@ class RunsPane(Widget):
         record = self.records.get(run_id) if run_id else None
         rows = self.history(run_id) if record else []
         if record is not None:
-            chart.title = f"loss · {_short_id(record.run_id)}"
+            # The table's highlighted row says which run this is; the title says what is plotted.
+            chart.title = "loss"
             epochs = [int(row.get("epoch", i)) + 1 for i, row in enumerate(rows)]
             for key, color in (("loss", TRAIN_COLOR), ("val_loss", VAL_COLOR)):
                 if any(key in row for row in rows):
@@ -322,12 +392,18 @@ class RunsPane(Widget):
         chart.clear()
         if len(self.marked) >= 2:
             quantities = []
+            presets = {self.records[r].preset_name for r in self.marked if r in self.records}
+            minutes = [run_id[:13] for run_id in self.marked]
+            minute_twins = tuple(m for m in minutes if minutes.count(m) > 1)
             for i, run_id in enumerate(self.marked):
                 history = self.history(run_id)
                 key = "val_loss" if any("val_loss" in row for row in history) else "loss"
                 quantities.append(key)
                 epochs = [int(row.get("epoch", n)) + 1 for n, row in enumerate(history)]
-                chart.set_curve(f"{_short_id(run_id)}", epochs,
+                label = _short_id(run_id, seconds=run_id.startswith(minute_twins))
+                if len(presets) == 1:  # runs of one preset: their times tell them apart
+                    label = label.split(" ", 1)[0]
+                chart.set_curve(label, epochs,
                                 [row.get(key, math.nan) for row in history],
                                 SERIES_COLORS[i % len(SERIES_COLORS)])
             chart.title = "compare " + "/".join(sorted(set(quantities)))

@@ -15,7 +15,7 @@ never blocks). Widgets change only in message handlers, on the UI thread.
 from __future__ import annotations
 
 import math
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -99,12 +99,26 @@ class TrainPane(Widget):
     }
     TrainPane #train-bottom {
         height: 2fr;
-        min-height: 4;
+        /* 5 lines of events at 80x24: the log is the run's story, the charts can be shorter */
+        min-height: 7;
     }
-    TrainPane ResultsTable {
+    TrainPane ResultsTable, TrainPane #results-note {
         display: none;
     }
     TrainPane.-has-results ResultsTable {
+        display: block;
+    }
+    TrainPane #results-note {
+        width: 1fr;
+        max-width: 44;
+        height: auto;
+        max-height: 100%;
+        border: round $warning;
+        border-title-align: left;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    TrainPane.-not-evaluated #results-note {
         display: block;
     }
     """
@@ -130,7 +144,11 @@ class TrainPane(Widget):
         self.metric: str | None = None
         self.history: dict[str, list[float]] = {}
         self.epoch_numbers: list[int] = []
+        self.epoch_logs: dict[int, dict[str, float]] = {}
         self.last_logs: dict[str, float] = {}
+        self.restored_epoch: int | None = None
+        """The epoch whose weights EarlyStopping restored: the model the test set sees."""
+        self.evaluated = False
         self.finished: ev.RunFinished | None = None
 
     # --- layout -------------------------------------------------------------------------------
@@ -146,8 +164,10 @@ class TrainPane(Widget):
         with Horizontal(id="train-bottom"):
             yield EventLog(id="event-log")
             yield ResultsTable(id="results")
+            yield Static(id="results-note", markup=False)
 
     def on_mount(self) -> None:
+        self.query_one("#results-note", Static).border_title = "Test results"
         self._update_header()
 
     def on_resize(self, event: Resize) -> None:
@@ -279,7 +299,7 @@ class TrainPane(Widget):
     def _begin(self, preset: Preset) -> None:
         """Clear the view for a new run."""
         self._reset_run_state(preset.name, tuple(preset.compile.metrics))
-        self.remove_class("-has-results")
+        self.remove_class("-has-results", "-not-evaluated")
         with self.app.batch_update():
             self.loss_chart.clear(title="loss")
             self.metric_chart.clear(title=(preset.compile.metrics or ["metric"])[0])
@@ -294,11 +314,11 @@ class TrainPane(Widget):
 
     def on_training_event(self, message: TrainingEvent) -> None:
         event = message.event
+        if not isinstance(event, (ev.BatchProgress, ev.EpochStarted)):
+            self.event_log.add_event(event)
         handler = getattr(self, f"_on_{type(event).__name__}", None)
         if handler is not None:
             handler(event)
-        if not isinstance(event, (ev.BatchProgress, ev.EpochStarted)):
-            self.event_log.add_event(event)
 
     def _on_RunStarted(self, event: ev.RunStarted) -> None:  # noqa: N802 (named after the event)
         self.run_id, self.run_dir = event.run_id, event.run_dir
@@ -323,6 +343,7 @@ class TrainPane(Widget):
     def _on_EpochEnded(self, event: ev.EpochEnded) -> None:  # noqa: N802
         self.epoch, self.epochs = event.epoch, event.epochs
         self.last_logs = dict(event.logs)
+        self.epoch_logs[event.epoch] = dict(event.logs)
         self.epoch_numbers.append(event.epoch)
         for key, value in event.logs.items():
             self.history.setdefault(key, []).append(value)
@@ -371,6 +392,8 @@ class TrainPane(Widget):
 
     def _on_EarlyStopped(self, event: ev.EarlyStopped) -> None:  # noqa: N802
         self.early_stopping.show_stopped(event)
+        if event.restored_weights and event.best_epoch in self.epoch_logs:
+            self.restored_epoch = event.best_epoch
         with self.app.batch_update():
             for chart in (self.loss_chart, self.metric_chart):
                 chart.set_marker("stop", event.stopped_epoch, f"early stop {event.stopped_epoch}",
@@ -386,19 +409,42 @@ class TrainPane(Widget):
             self._set_status("paused" if event.paused else "running")
 
     def _on_Evaluated(self, event: ev.Evaluated) -> None:  # noqa: N802
-        self.results_table.show_results(event.metrics, self.last_logs)
+        self.evaluated = True
+        if self.restored_epoch is not None:
+            # The test set saw the restored weights: compare with that epoch's validation, not
+            # the last one's.
+            self.results_table.show_results(event.metrics, self.epoch_logs[self.restored_epoch],
+                                             f"val (epoch {self.restored_epoch}, restored)")
+        else:
+            self.results_table.show_results(event.metrics, self.last_logs)
         self.add_class("-has-results")
 
     def _on_RunFinished(self, event: ev.RunFinished) -> None:  # noqa: N802
         self.finished = event
         if event.run_dir:
             self.run_dir = event.run_dir
+        # The header names the last finished epoch, as "stopped after N epochs" does, not the
+        # epoch that was in flight when the run ended.
+        self.epoch = event.epochs_done
         self._set_status(event.status)
         epochs = f"{event.epochs_done} epoch{'s' if event.epochs_done != 1 else ''}"
         self.progress.finish(f"{event.status} after {epochs}")
+        if event.status == "stopped" and not self.evaluated:
+            self._show_not_evaluated(event)
         if event.status == "failed":
             show_error(self, event.error_title or "Training failed",
                        event.error or "Training failed without a message.")
+
+    def _show_not_evaluated(self, event: ev.RunFinished) -> None:
+        """A hard stop skips the test set: say so where the results would be, and where the model is."""
+        text = "stopped before evaluation"
+        if event.run_dir:
+            model = str(PurePath(event.run_dir) / "model.keras")
+            text += (f"; the model as of epoch {event.epochs_done} is saved in {model}"
+                     if event.epochs_done else f"; the untrained model is saved in {model}")
+        self.event_log.add("stopped", text)
+        self.query_one("#results-note", Static).update(text)
+        self.add_class("-not-evaluated")
 
     # --- header -------------------------------------------------------------------------------
 

@@ -17,7 +17,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from rich.text import Text
+from rich.style import Style
+from rich.text import Span, Text
 from textual.events import Resize
 from textual.widget import Widget
 
@@ -211,12 +212,16 @@ class CurveChart(Widget):
         return self.render().plain
 
     def _update_legend(self) -> None:
-        """The longest legend that fits the top border: title, curves and last values; else without
-        the title; else without the values."""
+        """The title (what the chart plots: "loss", "compare val_loss") always leads the top
+        border; then each curve with its last value if they all fit, else without values; else
+        the curves go to the bottom border when no marker is there, or as many names as fit and
+        "…". The title gives way only to the full list of curves whose names all contain it
+        ("━ accuracy  ━ val_accuracy")."""
         from textual.markup import escape
 
         room = max(0, self.size.width - 6)
-        title = [(f"[b]{escape(self.title)}[/b]", self.title)] if self.title else []
+        title = self.title[:room] if self.title else ""
+        used = len(title)
         with_values, names = [], []
         for curve in self.curves.values():
             last = _last_finite(curve.ys)
@@ -224,12 +229,42 @@ class CurveChart(Widget):
             swatch = f"[{markup_color(curve.color)}]━[/]"
             with_values.append((f"{swatch} {escape(curve.label)}{value}", f"━ {curve.label}{value}"))
             names.append((f"{swatch} {escape(curve.label)}", f"━ {curve.label}"))
-        for parts in (title + with_values, with_values, names):
-            if sum(len(plain) + 2 for _, plain in parts) - 2 <= room:
-                break
-        self.border_title = "  ".join(markup for markup, _ in parts) if parts else None
+
+        def width(parts: list[tuple[str, str]]) -> int:
+            return sum(len(plain) + 2 for _, plain in parts) - (0 if title else 2)
+
+        def fits(parts: list[tuple[str, str]], extra: int = 0) -> bool:
+            return used + width(parts) + extra <= room
+
+        cut = False
         marks = [f"[{markup_color(m.color)}]┊[/] {escape(m.label)}" for m in self.markers.values()]
-        self.border_subtitle = "  ".join(marks)
+        bottom = "  ".join(marks)
+        if not marks and title and not fits(names):
+            # No markers below: the bottom border has room for the curves ("compare val_loss"
+            # above, the runs compared below).
+            for below in (with_values, names):
+                if sum(len(plain) + 2 for _, plain in below) - 2 <= room:
+                    self.border_title = f"[b]{escape(title)}[/b]"
+                    self.border_subtitle = "  ".join(markup for markup, _ in below)
+                    return
+        if fits(with_values):
+            legend = with_values
+        elif fits(names):
+            legend = names
+        elif title and all(title in curve.label for curve in self.curves.values()) and (
+                sum(len(plain) + 2 for _, plain in names) - 2 <= room):
+            # Every curve's name already says what the chart plots ("accuracy", "val_accuracy"):
+            # all the curves without the title say more than the title and some of the curves.
+            legend, title, used = names, "", 0
+        else:  # as many names as fit, and "…" (3 columns with its gap) for the rest
+            legend, cut = names, True
+            while legend and not fits(legend, 3):
+                legend = legend[:-1]
+        parts = ([f"[b]{escape(title)}[/b]"] if title else []) + [markup for markup, _ in legend]
+        if cut and fits(legend, 3):
+            parts.append("…")
+        self.border_title = "  ".join(parts) if parts else None
+        self.border_subtitle = bottom
 
     def _empty(self, width: int, height: int) -> Text:
         style = self.get_component_rich_style("curve-chart--empty", partial=True)
@@ -243,8 +278,8 @@ class CurveChart(Widget):
         if width < _MIN_WIDTH or height < _MIN_HEIGHT:
             return Text("(too small)"[:max(width, 0)], no_wrap=True, overflow="crop")
         try:
-            return Text.from_ansi(self._figure(width, height, runs), no_wrap=True,
-                                  overflow="crop", end="")
+            return _foreground_only(Text.from_ansi(self._figure(width, height, runs), no_wrap=True,
+                                                   overflow="crop", end=""))
         except Exception as error:  # a chart must never take the app down
             return Text(f"chart unavailable: {error}"[: max(width, 0) * max(height, 1)],
                         style="red")
@@ -280,6 +315,21 @@ class CurveChart(Widget):
         # plotext writes notes ("values too close together") to stdout/stderr: keep them off the screen
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             return figure.build().string()
+
+
+def _foreground_only(text: Text) -> Text:
+    """Drop every background plotext put in the figure.
+
+    plotext paints a marker's cells with background 15 (white) even when asked for "default"; in a
+    16-colour terminal that is a bright white bar (ESC[107m) through the chart. A chart draws lines
+    in colour on its widget's own background, so only foregrounds (and bold) are kept.
+    """
+    text.spans = [
+        Span(span.start, span.end, Style(color=span.style.color, bold=span.style.bold))
+        if isinstance(span.style, Style) and span.style.bgcolor is not None else span
+        for span in text.spans
+    ]
+    return text
 
 
 def _last_finite(values: Sequence[float]) -> float | None:

@@ -6,13 +6,44 @@
 
 from __future__ import annotations
 
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.renderables.bar import Bar as BarRenderable
 from textual.widget import Widget
 from textual.widgets import Label, ProgressBar
 
 from nnbench.core.events import BatchProgress, EpochEnded, EpochStarted
 from nnbench.tui.widgets.train_format import fmt_logs, fmt_seconds
+
+
+class TrackBar(BarRenderable):
+    """The done part as a heavy line, the rest as a thin track: ``━━━━━━╸───────``.
+
+    Textual's bar draws the rest with the same heavy glyph in a dim colour, which reads as a full bar
+    wherever colour is lost (a 16-colour terminal, a copied screen)."""
+
+    TRACK = "─"
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = self.width or options.max_width
+        done = max(0.0, min(float(self.highlight_range[1]), float(width)))
+        halves = int(done * 2)
+        full, half = divmod(halves, 2)
+        bar = Text(end="")
+        bar.append(self.BAR * full, style=console.get_style(self.highlight_style))
+        if half:
+            bar.append(self.HALF_BAR_RIGHT, style=console.get_style(self.highlight_style))
+        bar.append(self.TRACK * (width - full - half),
+                   style=console.get_style(self.background_style))
+        yield bar
+
+
+class EpochBar(ProgressBar):
+    """A ProgressBar drawn with ``TrackBar``: empty at 0 of N batches, even without colour."""
+
+    BAR_RENDERABLE = TrackBar
 
 
 class EpochProgress(Widget):
@@ -40,6 +71,9 @@ class EpochProgress(Widget):
     EpochProgress ProgressBar Bar {
         width: 1fr;
     }
+    EpochProgress ProgressBar Bar > .bar--bar {
+        background: $panel-lighten-2;
+    }
     EpochProgress #batch-stats {
         width: auto;
         padding-left: 1;
@@ -60,7 +94,7 @@ class EpochProgress(Widget):
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Label("Epoch -", id="epoch-label")
-            yield ProgressBar(total=None, show_percentage=False, show_eta=False, id="epoch-bar")
+            yield EpochBar(total=None, show_percentage=False, show_eta=False, id="epoch-bar")
             yield Label("", id="batch-stats", markup=False)
         yield Label("", id="batch-logs", markup=False)
 

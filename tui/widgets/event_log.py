@@ -106,14 +106,19 @@ class EventLog(RichLog):
     }
     """
 
+    MIN_WRAP_WIDTH = 24
+    """Lines are never wrapped narrower than this: a hidden or half-laid-out log (a tab not shown
+    yet, a modal on top) can report a width of a few columns for a moment."""
+
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
-        super().__init__(wrap=True, markup=False, highlight=False, max_lines=5000, min_width=20,
-                         name=name, id=id, classes=classes)
+        super().__init__(wrap=True, markup=False, highlight=False, max_lines=5000,
+                         min_width=self.MIN_WRAP_WIDTH, name=name, id=id, classes=classes)
         self.border_title = "Events"
         self.entries: list[tuple[str, str]] = []
         self._lines: list[Table] = []
         self._wrapped_at = 0
+        """The width every line in ``lines`` was wrapped at; -1 when some line was not."""
 
     def add(self, kind: str, text: str) -> None:
         """Append one line; ``kind`` picks its colour (see STYLES)."""
@@ -124,20 +129,41 @@ class EventLog(RichLog):
         line.add_column(ratio=1)
         line.add_row(time.strftime("%H:%M:%S"), Text(text, style=STYLES.get(kind, "")))
         self._lines.append(line)
-        if not self._size_known:
-            self._wrapped_at = -1  # written later by RichLog, at a width we don't know
         if self.max_lines and len(self._lines) > self.max_lines:
             del self._lines[: len(self._lines) - self.max_lines]
+        width = self._wrap_width()
+        if width is None or (self._wrapped_at not in (0, width)):
+            # Written now (RichLog keeps the order), wrapped again once the width is real.
+            self._wrapped_at = -1
+            self.call_after_refresh(self._rewrap)
+        else:
+            self._wrapped_at = width
         self.write(line)
+
+    def _wrap_width(self) -> int | None:
+        """The width lines should wrap at now, or None while it is unknown or implausibly small."""
+        width = self.scrollable_content_region.width
+        if not self._size_known or not self.display or width < self.MIN_WRAP_WIDTH:
+            return None
+        return width
 
     def on_resize(self, event: Resize) -> None:
         # After the refresh: RichLog's own on_resize (which writes what waited for a known size)
         # runs after this handler, and the region may change again in the same layout pass.
         self.call_after_refresh(self._rewrap)
 
+    def on_show(self) -> None:
+        # A log written while hidden (its tab not shown) saw no width; its size may not change when
+        # it appears, so no Resize comes to wrap it again.
+        self.call_after_refresh(self._rewrap)
+
     def _rewrap(self) -> None:
-        width = self.scrollable_content_region.width
-        if not self._size_known or width <= 0 or width == self._wrapped_at:
+        width = self._wrap_width()
+        if width is None:
+            if self._size_known:
+                self._wrapped_at = -1  # try again on the next resize or show
+            return
+        if width == self._wrapped_at:
             return
         self._wrapped_at = width
         super().clear()
@@ -155,5 +181,6 @@ class EventLog(RichLog):
     def clear(self) -> EventLog:
         self.entries.clear()
         self._lines.clear()
+        self._wrapped_at = 0
         super().clear()
         return self

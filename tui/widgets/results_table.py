@@ -11,7 +11,7 @@ from nnbench.tui.widgets.train_format import fmt_value
 
 
 class ResultsTable(DataTable):
-    """Metric | test | validation (the last epoch's ``val_`` twin, when there is one)."""
+    """Metric | test | validation (the ``val_`` twin of the epoch whose weights were tested)."""
 
     DEFAULT_CSS = """
     ResultsTable {
@@ -30,18 +30,27 @@ class ResultsTable(DataTable):
                          classes=classes)
         self.border_title = "Test results"
         self.results: dict[str, float] = {}
+        self.val_label = "val (last)"
 
     def on_mount(self) -> None:
         self.add_columns("metric", "test", "val (last)")
 
     def show_results(self, metrics: Mapping[str, float],
-                     last_logs: Mapping[str, float] | None = None) -> None:
-        """Replace the rows with these test metrics (loss first)."""
+                     val_logs: Mapping[str, float] | None = None,
+                     val_label: str = "val (last)") -> None:
+        """Replace the rows with these test metrics (loss first), beside ``val_logs``'s ``val_``
+        twins under ``val_label`` (the last epoch's, or the restored best epoch's)."""
         self.results = dict(metrics)
-        self.clear()
-        last_logs = last_logs or {}
+        self.val_label = val_label
+        self.clear(columns=True)
+        # A long label ("val (epoch 30, restored)") goes on two lines, so the table stays narrow
+        # enough to leave the event log beside it a useful width at 80 columns.
+        head, sep, tail = val_label.partition(", ")
+        self.header_height = 2 if sep else 1
+        self.add_columns("metric", "test", f"{head},\n{tail}" if sep else val_label)
+        val_logs = val_logs or {}
         keys = sorted(metrics, key=lambda k: k != "loss")
         for key in keys:
-            val = last_logs.get(f"val_{key}")
+            val = val_logs.get(f"val_{key}")
             self.add_row(key, Text(fmt_value(metrics[key]), justify="right"),
                          Text(fmt_value(val) if val is not None else "", justify="right"), key=key)
