@@ -178,7 +178,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     script = export_script(load_preset(args.preset), epochs=args.epochs)
     if args.output:
-        Path(args.output).write_text(script, encoding="utf-8")
+        try:
+            Path(args.output).write_text(script, encoding="utf-8")
+        except OSError as exc:
+            raise NnbenchError(f"cannot write {args.output}: {exc.strerror}; choose another path "
+                               "with -o") from None
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(script)

@@ -129,8 +129,13 @@ class RunStore:
             data = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
+        if not isinstance(data, dict):
+            return None
         known = {f for f in RunRecord.__dataclass_fields__}
-        record = RunRecord(**{k: v for k, v in data.items() if k in known})
+        try:
+            record = RunRecord(**{k: v for k, v in data.items() if k in known})
+        except TypeError:  # a summary missing required fields: skip it, don't break the listing
+            return None
         if (record.status == "running" and record.host == socket.gethostname()
                 and not _pid_alive(record.pid)):
             record.status = "interrupted"
@@ -163,12 +168,12 @@ class RunStore:
         if not path.is_file():
             return []
         rows: list[dict[str, float]] = []
-        with path.open(newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                try:
-                    rows.append({k: float(v) for k, v in row.items() if v not in (None, "")})
-                except ValueError:
-                    break  # a torn last line from a killed process
+        try:
+            with path.open(newline="", encoding="utf-8") as handle:
+                for row in csv.DictReader(handle):
+                    rows.append({k: float(v) for k, v in row.items() if k and v not in (None, "")})
+        except (ValueError, TypeError, csv.Error, UnicodeDecodeError, OSError):
+            pass  # a torn last line from a killed process: keep the epochs read so far
         return rows
 
     def events(self, run_id: str) -> list[Any]:

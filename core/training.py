@@ -72,7 +72,7 @@ class Trainer:
         self.epochs_done = 0
 
     def emit(self, event: Any) -> None:
-        for listener in self.listeners:
+        for listener in [*self._recorders, *self.listeners]:
             try:
                 listener(event)
             except Exception:  # a broken listener must not kill the run
@@ -82,12 +82,13 @@ class Trainer:
         """Train, evaluate and save; always ends by emitting (and returning) ``RunFinished``."""
         run_dir: Path | None = None
         status, error, title = "finished", None, None
+        self._recorders, self.non_finite = [], None
         try:
             # Everything that can be wrong with the preset, data or model is found before the run
             # folder exists: a run on disk is one that trained.
             prepared = self._prepare()
             run_dir = self.store.create(self.preset)
-            self.listeners.insert(0, RunRecorder(run_dir))
+            self._recorders = [RunRecorder(run_dir)]
             status = self._fit(prepared, run_dir)
         except _StopNow:
             status = "stopped"
@@ -111,6 +112,9 @@ class Trainer:
         return final
 
     _model: Any = None
+    _recorders: list[Callable[[Any], None]] = []
+    non_finite: NonFiniteLoss | None = None
+    """Set when the loss went NaN/inf: the run then ends as failed, not finished."""
 
     def _save_model(self, run_dir: Path) -> None:
         try:
@@ -165,14 +169,25 @@ class Trainer:
         for text in [*info.notes, *notices]:
             self.emit(Notice(text))
         adapter = _EventAdapter(self, steps, fit.batch_size, es, ckpt)
-        if data.x_train is not None:
-            validation = (data.x_val, data.y_val) if data.x_val is not None else None
-            model.fit(data.x_train, data.y_train, epochs=self.epochs, batch_size=fit.batch_size,
-                      validation_data=validation, shuffle=fit.shuffle,
-                      callbacks=[*callbacks, adapter], verbose=0)
-        else:
-            model.fit(data.train_ds, epochs=self.epochs, validation_data=data.val_ds,
-                      callbacks=[*callbacks, adapter], verbose=0)
+        try:
+            if data.x_train is not None:
+                validation = (data.x_val, data.y_val) if data.x_val is not None else None
+                model.fit(data.x_train, data.y_train, epochs=self.epochs, batch_size=fit.batch_size,
+                          validation_data=validation, shuffle=fit.shuffle,
+                          callbacks=[*callbacks, adapter], verbose=0)
+            else:
+                model.fit(data.train_ds, epochs=self.epochs, validation_data=data.val_ds,
+                          callbacks=[*callbacks, adapter], verbose=0)
+        finally:
+            # "Stop now" leaves fit() by an exception, skipping on_train_end where CSVLogger
+            # closes history.csv; closing twice is harmless.
+            callbacks[-1].on_train_end()
+        if self.non_finite is not None:
+            bad = self.non_finite
+            raise TrainingError(
+                f"the loss became {bad.value} at epoch {bad.epoch}, batch {bad.batch}, so training "
+                "stopped; lower compile.optimizer.learning_rate or scale the data "
+                f"(data.scaling = \"standardize\"). Finished epochs are kept in {run_dir}")
         status = "stopped" if self.controls.stop_after_epoch.is_set() else "finished"
         if data.x_test is not None or data.test_ds is not None:
             if data.x_test is not None:
@@ -226,21 +241,30 @@ class Trainer:
             if monitor.startswith("val_") and not has_val:
                 raise PresetError(f"'{monitor}' needs validation data; set fit.validation_split "
                                   f"(e.g. 0.2) or monitor '{base}'", key=f"callbacks.{name}.monitor")
+            try:  # let Keras judge the values now, not after the run folder exists
+                self._make_callback(import_keras(), name, params, Path("check.keras"))
+            except (TypeError, ValueError) as exc:
+                raise PresetError(f"{name} refused its parameters: {exc}",
+                                  key=f"callbacks.{name}") from None
+
+    @staticmethod
+    def _make_callback(keras: Any, name: str, params: dict[str, Any], checkpoint: Path) -> Any:
+        params = {"monitor": "val_loss", **params}
+        if name == "ModelCheckpoint":
+            return keras.callbacks.ModelCheckpoint(str(checkpoint), **{"save_best_only": True,
+                                                                        **params})
+        return getattr(keras.callbacks, name)(**params)
 
     def _callbacks(self, keras: Any, run_dir: Path) -> tuple[list[Any], Any, Any]:
         callbacks: list[Any] = [_TerminateOnNonFinite(self)]
         es = ckpt = None
         for name, params in self.preset.callbacks.items():
-            params = {"monitor": "val_loss", **params}
+            callback = self._make_callback(keras, name, params, run_dir / "best.keras")
+            callbacks.append(callback)
             if name == "EarlyStopping":
-                es = keras.callbacks.EarlyStopping(**params)
-                callbacks.append(es)
+                es = callback
             elif name == "ModelCheckpoint":
-                params.setdefault("save_best_only", True)
-                ckpt = keras.callbacks.ModelCheckpoint(str(run_dir / "best.keras"), **params)
-                callbacks.append(ckpt)
-            elif name == "ReduceLROnPlateau":
-                callbacks.append(keras.callbacks.ReduceLROnPlateau(**params))
+                ckpt = callback
         # CSVLogger last of Keras's own, so it sees the learning_rate ReduceLROnPlateau logs.
         callbacks.append(keras.callbacks.CSVLogger(str(run_dir / "history.csv")))
         return callbacks, es, ckpt
@@ -333,7 +357,8 @@ def _terminate_on_nan_class() -> type:
             # math.isfinite; Keras's own check (np.isnan/np.isinf, message, stop) runs only then.
             loss = _to_float(logs.get("loss")) if logs else None
             if loss is not None and not math.isfinite(loss):
-                self.trainer.emit(NonFiniteLoss(epoch=self.epoch, batch=batch + 1, value=loss))
+                self.trainer.non_finite = NonFiniteLoss(epoch=self.epoch, batch=batch + 1, value=loss)
+                self.trainer.emit(self.trainer.non_finite)
                 super().on_batch_end(batch, logs)
 
     return TerminateOnNonFinite
@@ -341,10 +366,6 @@ def _terminate_on_nan_class() -> type:
 
 def _TerminateOnNonFinite(trainer: Trainer) -> Any:  # noqa: N802 - reads as the class it builds
     return _terminate_on_nan_class()(trainer)
-
-
-class _EventAdapterBase:
-    """Holds the adapter's state; the Keras Callback subclass is made when Keras is imported."""
 
 
 def _EventAdapter(trainer: Trainer, steps: int | None, batch_size: int, es: Any,  # noqa: N802
@@ -427,9 +448,6 @@ def _EventAdapter(trainer: Trainer, steps: int | None, batch_size: int, es: Any,
             if ckpt is not None and ckpt.best is not None and ckpt.best != self.ckpt_best_before:
                 trainer.emit(CheckpointSaved(self.epoch, str(ckpt.filepath), ckpt.monitor,
                                              _to_float(ckpt.best)))
-            loss = values.get("loss")
-            if loss is not None and not math.isfinite(loss):
-                self.model.stop_training = True
             state = None
             if es is not None:
                 best_epoch = getattr(es, "best_epoch", None)

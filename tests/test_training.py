@@ -169,6 +169,9 @@ def test_non_finite_loss_is_reported_and_stops(runs_dir: Path) -> None:
     bad = of(seen, ev.NonFiniteLoss)
     assert bad and not math.isfinite(bad[0].value)
     assert final.epochs_done < 20
+    assert final.status == "failed" and "lower compile.optimizer.learning_rate" in final.error
+    assert not of(seen, ev.Evaluated)  # no test scores from NaN weights
+    assert RunStore(runs_dir).list()[0].status == "failed"
 
 
 def test_categorical_crossentropy_one_hot_encodes_integer_labels(runs_dir: Path) -> None:
@@ -270,3 +273,20 @@ def test_a_layer_with_the_wrong_number_of_axes_says_what_it_needs() -> None:
     assert row.index == 1
     assert "Conv2D works on images: (height, width, channels)" in row.error
     assert "Reshape" in row.error
+
+
+def test_callback_values_keras_refuses_fail_before_a_run_folder_exists(runs_dir: Path) -> None:
+    preset = tiny_preset(callbacks={"ReduceLROnPlateau": {"monitor": "val_loss", "factor": 1.5}})
+    final, _ = train(preset, runs_dir)
+    assert final.status == "failed" and final.run_dir is None
+    assert "callbacks.ReduceLROnPlateau" in final.error
+    assert RunStore(runs_dir).list() == []
+
+
+def test_a_broken_summary_does_not_hide_the_other_runs(runs_dir: Path) -> None:
+    final, _ = train(tiny_preset(fit={"epochs": 1}), runs_dir)
+    (runs_dir / "junk").mkdir()
+    (runs_dir / "junk" / "summary.json").write_text('{"status": "running"}')
+    (runs_dir / "list").mkdir()
+    (runs_dir / "list" / "summary.json").write_text("[1, 2]")
+    assert [r.path for r in RunStore(runs_dir).list()] == [final.run_dir]

@@ -235,6 +235,7 @@ class TrainPane(Widget):
         if not (self._training and self.controls):
             return
         self.controls.stop_after_epoch.set()
+        self.controls.pause.clear()  # a paused run would otherwise never reach the epoch's end
         self._set_status("stopping")
         epoch = f" {self.epoch}" if self.epoch else ""
         self.event_log.add("stopped", f"stop requested: stopping after epoch{epoch}")
