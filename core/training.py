@@ -12,7 +12,7 @@ import math
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from nnbench.core.events import (
     EpochStarted,
     Evaluated,
     LearningRateChanged,
+    Listener,
     NonFiniteLoss,
     Notice,
     Paused,
@@ -62,7 +63,7 @@ class _StopNow(Exception):
 
 class Trainer:
     def __init__(self, preset: Preset, runs_dir: str | Path | None = None, *,
-                 listeners: Iterable[Callable[[Any], None]] = (),
+                 listeners: Iterable[Listener] = (),
                  controls: TrainControls | None = None, epochs: int | None = None) -> None:
         self.preset = preset
         self.store = RunStore(runs_dir)
@@ -112,7 +113,7 @@ class Trainer:
         return final
 
     _model: Any = None
-    _recorders: list[Callable[[Any], None]] = []
+    _recorders: list[Listener] = []
     non_finite: NonFiniteLoss | None = None
     """Set when the loss went NaN/inf: the run then ends as failed, not finished."""
 
