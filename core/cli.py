@@ -6,7 +6,6 @@ Errors are one line on stderr and exit code 2; no traceback reaches a person.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import signal
 import sys
@@ -29,20 +28,14 @@ from nnbench.core.events import (
     RunFinished,
     RunStarted,
 )
+from nnbench.core.format import fmt_lr, fmt_value
 
 EXIT_USAGE = 2
 
 
-def _fmt(value: float) -> str:
-    if not math.isfinite(value):
-        return str(value)
-    if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
-        return f"{value:.3e}"
-    return f"{value:.4f}"
-
-
 def format_logs(logs: dict[str, float]) -> str:
-    return "  ".join(f"{k}={_fmt(v)}" for k, v in logs.items())
+    # ReduceLROnPlateau logs learning_rate too; the epoch line shows it once, as lr=.
+    return "  ".join(f"{k}={fmt_value(v)}" for k, v in logs.items() if k != "learning_rate")
 
 
 class ConsolePrinter:
@@ -76,27 +69,27 @@ class ConsolePrinter:
                 eta = f" eta {event.eta_seconds:.0f}s" if event.eta_seconds is not None else ""
                 loss = event.logs.get("loss")
                 text = (f"epoch {event.epoch}/{event.epochs} batch {event.batch}{steps}"
-                        f"{f' loss={_fmt(loss)}' if loss is not None else ''}"
+                        f"{f' loss={fmt_value(loss)}' if loss is not None else ''}"
                         f" {event.samples_per_second:,.0f} samples/s{eta}")
                 self.out.write("\r\033[K" + text)
                 self.out.flush()
                 self.progress_shown = True
             case EpochEnded():
-                lr = f"  lr={_fmt(event.learning_rate)}" if event.learning_rate is not None else ""
+                lr = f"  lr={fmt_lr(event.learning_rate)}" if event.learning_rate is not None else ""
                 es = event.early_stopping
                 patience = (f"  [patience {es.wait}/{es.patience}]" if es is not None else "")
                 self._line(f"epoch {event.epoch:>3}/{event.epochs}  {format_logs(event.logs)}{lr}"
                            f"  {event.seconds:.1f}s{patience}")
             case EarlyStopped():
-                best = (f"; best epoch {event.best_epoch} {event.monitor}={_fmt(event.best_value)}"
+                best = (f"; best epoch {event.best_epoch} {event.monitor}={fmt_value(event.best_value)}"
                         if event.best_epoch and event.best_value is not None else "")
                 restored = "; best weights restored" if event.restored_weights else ""
                 self._line(f"early stopping: stopped at epoch {event.stopped_epoch}{best}{restored}")
             case LearningRateChanged():
-                self._line(f"learning rate: {_fmt(event.old)} -> {_fmt(event.new)} "
+                self._line(f"learning rate: {fmt_lr(event.old)} -> {fmt_lr(event.new)} "
                            f"(epoch {event.epoch})")
             case CheckpointSaved():
-                value = f" {event.monitor}={_fmt(event.value)}" if event.value is not None else ""
+                value = f" {event.monitor}={fmt_value(event.value)}" if event.value is not None else ""
                 self._line(f"checkpoint saved: epoch {event.epoch}{value} -> {event.path}")
             case NonFiniteLoss():
                 self._line(f"non-finite loss ({event.value}) at epoch {event.epoch} batch "
@@ -208,7 +201,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         return 0
     print(f"{'run':<40}{'status':<13}{'epochs':>7}  {'best':<24}test")
     for r in runs:
-        best = (f"{r.monitor}={_fmt(r.best_value)} @{r.best_epoch}"
+        best = (f"{r.monitor}={fmt_value(r.best_value)} @{r.best_epoch}"
                 if r.best_value is not None and r.monitor else "")
         print(f"{r.run_id:<40}{r.status:<13}{r.epochs_done:>7}  {best:<24}"
               f"{format_logs({k: v for k, v in r.test_metrics.items() if v is not None})}")

@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from nnbench.core.format import first_metric, fmt_seconds, fmt_value
 from nnbench.tui.widgets.curve_chart import (
     BEST_COLOR,
     SERIES_COLORS,
@@ -34,7 +35,6 @@ from nnbench.tui.widgets.curve_chart import (
     VAL_COLOR,
     CurveChart,
 )
-from nnbench.tui.widgets.train_format import first_metric, fmt_seconds, fmt_value
 
 STATUS_STYLE = {
     "finished": ("✔ finished", "green"),

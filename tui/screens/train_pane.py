@@ -28,6 +28,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from nnbench.core import events as ev
+from nnbench.core.format import best_epoch, first_metric, monitor_mode
 from nnbench.tui.messages import TrainingEvent, TrainingStateChanged
 from nnbench.tui.widgets.curve_chart import (
     BEST_COLOR,
@@ -40,7 +41,6 @@ from nnbench.tui.widgets.early_stopping_status import EarlyStoppingStatus
 from nnbench.tui.widgets.epoch_progress import EpochProgress
 from nnbench.tui.widgets.event_log import EventLog
 from nnbench.tui.widgets.results_table import ResultsTable
-from nnbench.tui.widgets.train_format import best_epoch, first_metric, monitor_mode
 
 if TYPE_CHECKING:
     from nnbench.core.preset import Preset

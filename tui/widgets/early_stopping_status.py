@@ -8,7 +8,7 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from nnbench.core.events import EarlyStopped, EarlyStoppingState
-from nnbench.tui.widgets.train_format import fmt_value
+from nnbench.core.format import fmt_value
 
 
 def patience_text(state: EarlyStoppingState) -> str:

@@ -15,7 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Label, ProgressBar
 
 from nnbench.core.events import BatchProgress, EpochEnded, EpochStarted
-from nnbench.tui.widgets.train_format import fmt_logs, fmt_seconds
+from nnbench.core.format import fmt_logs, fmt_seconds
 
 
 class TrackBar(BarRenderable):

@@ -17,7 +17,7 @@ from textual.events import Resize
 from textual.widgets import RichLog
 
 from nnbench.core import events as ev
-from nnbench.tui.widgets.train_format import fmt_logs, fmt_lr, fmt_seconds, fmt_value
+from nnbench.core.format import fmt_logs, fmt_lr, fmt_seconds, fmt_value
 
 # kind -> Rich style; ANSI names so a 16-colour terminal shows them as meant.
 STYLES = {

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from rich.text import Text
 from textual.widgets import DataTable
 
-from nnbench.tui.widgets.train_format import fmt_value
+from nnbench.core.format import fmt_value
 
 
 class ResultsTable(DataTable):

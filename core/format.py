@@ -1,6 +1,7 @@
-"""How the train views write numbers: log values, learning rates, durations, counts.
+"""How nnbench writes numbers: log values, learning rates, durations, counts.
 
-One place, so the event log, the progress line, the early-stopping line and the runs table agree.
+One place, so the CLI, the event log, the progress line, the early-stopping line and the runs table
+agree. Plain Python: the CLI and the TUI both use it.
 """
 
 from __future__ import annotations
