@@ -732,3 +732,22 @@ def test_runs_pane_keys_have_short_footer_words() -> None:
     shown = [b for b in bindings if b.show]
     # key, space, word, gap: what the footer spends on the pane's keys beside the app's own
     assert sum(len(b.key_display or b.key) + len(b.description) + 2 for b in shown) <= 20
+
+
+async def test_runs_pane_follows_a_run_trained_elsewhere(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr(RunsPane, "FOLLOW_SECONDS", 0.1)
+    root = tmp_path / "runs"
+    write_run(root, "20250101-120000-digits-mlp", "running", [0.9, 0.8])  # another host's process
+    app = RunsApp(root)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(RunsPane)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert pane.loss_chart.point_count("val_loss") == 2
+        history = root / "20250101-120000-digits-mlp" / "history.csv"
+        history.write_text(history.read_text() + "2,0.7,0.3,0.6,0.7\n")  # the other process's epoch 3
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if pane.loss_chart.point_count("val_loss") == 3:
+                break
+        assert pane.loss_chart.point_count("val_loss") == 3

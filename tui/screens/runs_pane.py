@@ -203,9 +203,19 @@ class RunsPane(Widget):
             yield CurveChart("metric", id="run-metric-chart",
                              empty_text="mark two runs with space to compare them")
 
+    FOLLOW_SECONDS = 2.0
+    """How often the view re-reads the folder while it shows a run still training."""
+
     def on_mount(self) -> None:
         self._set_columns(None, None)
         self.refresh_runs()
+        # A run trained elsewhere (`nnbench train` in another shell) grows on disk epoch by epoch:
+        # follow it while this view is on screen, as the Train tab follows an in-app run.
+        self.set_interval(self.FOLLOW_SECONDS, self._follow_running)
+
+    def _follow_running(self) -> None:
+        if self.is_on_screen and any(r.status == "running" for r in self.records.values()):
+            self.refresh_runs()
 
     def _set_columns(self, monitor: str | None, metric: str | None) -> None:
         """The run id already says when and what (no preset column); the columns a person scans
