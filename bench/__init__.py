@@ -1,0 +1,1 @@
+"""nnbench's bench: performance figures measured side by side (``python -m bench``)."""

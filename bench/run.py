@@ -1,0 +1,281 @@
+"""nnbench's performance figures (issue 10), measured side by side as a person would meet them.
+
+    python -m bench [--quick | --smoke] [--check] [--only KEY,...] [--json PATH] [--tab-keys ...]
+
+The full run takes ~10-15 minutes on 2 CPUs (the test suite alone ~5), ``--quick`` under 2
+minutes, ``--smoke`` (the test suite's check that the harness works: tiny model, 1 repeat) ~30 s.
+Prints a table and writes bench/results.json (``--json`` elsewhere); ``--check`` compares with
+bench/targets.toml and exits 1 when a target is missed. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # python bench/run.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import contextlib
+
+from bench.figures import (  # noqa: E402
+    REPO,
+    Config,
+    Figure,
+    fig_chart_redraw,
+    fig_first_frame,
+    fig_key_to_screen,
+    fig_runs_list,
+    fig_test_suite,
+    fig_throughput,
+    fig_whole_process,
+)
+
+BENCH_DIR = Path(__file__).resolve().parent
+TARGETS_PATH = BENCH_DIR / "targets.toml"
+RESULTS_PATH = BENCH_DIR / "results.json"
+
+FIGURES = ("throughput_app", "epoch_to_chart", "memory", "whole_process", "peers", "first_frame",
+           "key_to_screen", "chart_redraw", "runs_list", "test_suite")
+"""Every figure's key, in the table's order; results.json always has all of them."""
+
+CONFIGS = {
+    "full": Config("full", throughput=(("digits-wide", 30), ("synthetic-784", 4)), repeats=3,
+                   whole_epochs=10, whole_workload="digits-wide", whole_repeats=3,
+                   whole_outputs=("pipe", "pty"), peers=True,
+                   first_frame_repeats=5, key_presses=50, chart_points=10_000, chart_repeats=10,
+                   runs_on_disk=1000, runs_list_repeats=3, test_suite=True),
+    "quick": Config("quick", throughput=(("digits-wide", 8),), repeats=1,
+                    whole_epochs=3, whole_workload="digits-wide", whole_repeats=1,
+                    whole_outputs=("pipe",), peers=False,
+                    first_frame_repeats=1, key_presses=12, chart_points=10_000, chart_repeats=5,
+                    runs_on_disk=1000, runs_list_repeats=1, test_suite=False),
+    "smoke": Config("smoke", throughput=(("tiny", 2),), repeats=1,
+                    whole_epochs=1, whole_workload="tiny", whole_repeats=1,
+                    whole_outputs=("pipe",), peers=False,
+                    first_frame_repeats=1, key_presses=4, chart_points=1_000, chart_repeats=1,
+                    runs_on_disk=20, runs_list_repeats=1, test_suite=False),
+}
+SMOKE_FIGURES = ("throughput_app", "epoch_to_chart", "memory", "chart_redraw")
+"""What --smoke measures (the rest is written as skipped): one app run, one bare run, a chart."""
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+
+def check(figures: dict[str, Figure], targets: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(state, figure.measure, text) per target; state is ok, FAIL or skip."""
+    out = []
+    for key, spec in targets.get("figures", {}).items():
+        fig = figures.get(key)
+        for name, rule in spec.items():
+            if not isinstance(rule, dict):
+                continue
+            label = f"{key}.{name}"
+            value = fig.headline.get(name) if fig is not None and fig.status == "measured" else None
+            if value is None:
+                out.append(("skip", label, "not measured"))
+                continue
+            if "min" in rule:
+                ok, bound = value >= rule["min"], f">= {rule['min']}"
+                miss = f"{(rule['min'] - value) / rule['min']:.0%} short" if not ok else ""
+            else:
+                ok, bound = value <= rule["max"], f"<= {rule['max']}"
+                miss = f"{(value - rule['max']) / rule['max']:.0%} over" if not ok else ""
+            unit = rule.get("unit", "")
+            out.append(("ok" if ok else "FAIL", label,
+                        f"{value:.3f}{unit} {bound}{unit}{'  (' + miss + ')' if miss else ''}"))
+    return out
+
+
+# --- the table --------------------------------------------------------------------------------
+
+
+def _num(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "ms":
+        return f"{value:.0f}ms"
+    if unit == "MB":
+        return f"{value:.0f}MB"
+    if unit == "s":
+        return f"{value:.2f}s"
+    return f"{value:.3f}"
+
+
+def _headline_unit(name: str) -> str:
+    return "ms" if name.endswith("_ms") else "MB" if name.endswith("_mb") else (
+        "s" if name.endswith("_s") else "")
+
+
+def format_table(figures: dict[str, Figure]) -> str:
+    head = f"{'figure':<16} {'measure':<34} {'median':>9} {'spread':>19} {'p95':>8} {'n':>4}"
+    lines = [head, "-" * len(head)]
+    for key in FIGURES:
+        fig = figures[key]
+        if fig.status != "measured":
+            lines.append(f"{key:<16} ({fig.status}{': ' + fig.notes[0] if fig.notes else ''})")
+            continue
+        first = True
+        for m in fig.measures.values():
+            spread = (f"{_num(m.spread[0], m.unit)}-{_num(m.spread[1], m.unit)}"
+                      if m.spread and len(m.samples) > 1 else "")
+            p95 = _num(m.p95(), m.unit) if m.unit == "ms" else ""
+            lines.append(f"{key if first else '':<16} {m.name:<34} {_num(m.median, m.unit):>9} "
+                         f"{spread:>19} {p95:>8} {len(m.samples):>4}")
+            first = False
+        for name, value in fig.headline.items():
+            lines.append(f"{'':<16} {'= ' + name:<34} {_num(value, _headline_unit(name)):>9}")
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                            "platform": platform.platform()}
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in
+                     Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+        info["cpu"] = model
+    except (OSError, StopIteration):
+        pass
+    try:
+        mem = next(line for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal"))
+        info["memory_gb"] = round(int(mem.split()[1]) / 2**20, 1)
+    except (OSError, StopIteration):
+        pass
+    from importlib.metadata import PackageNotFoundError, version
+
+    for name in ("tensorflow", "keras", "textual", "plotext", "numpy"):
+        with contextlib.suppress(PackageNotFoundError):
+            info[name] = version(name)
+    import nnbench.core
+
+    info["nnbench_source"] = str(Path(nnbench.core.__file__).resolve().parent.parent)
+    try:
+        info["git"] = subprocess.run(["git", "-C", info["nnbench_source"], "describe", "--always",
+                                      "--dirty"], capture_output=True, text=True,
+                                     timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        info["git"] = None
+    return info
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="fewer repeats and epochs (< 2 minutes)")
+    mode.add_argument("--smoke", action="store_true",
+                      help="the smallest configuration (tests/test_bench.py): does it all work?")
+    parser.add_argument("--check", action="store_true",
+                        help=f"compare with {TARGETS_PATH.name}; exit 1 when a target is missed")
+    parser.add_argument("--only", default="", help="comma-separated figures: " + ", ".join(FIGURES))
+    parser.add_argument("--skip", default="", help="comma-separated figures to leave out")
+    parser.add_argument("--json", type=Path, default=RESULTS_PATH,
+                        help=f"where to write the results (default {RESULTS_PATH})")
+    parser.add_argument("--tab-keys", default="",
+                        help="tab=key,... to override the app's own tab keys, e.g. "
+                             "build=alt+1,train=alt+5,runs=alt+6")
+    parser.add_argument("--suite-root", type=Path, default=REPO,
+                        help="where `pytest -q` runs for the test_suite figure")
+    args = parser.parse_args(argv)
+    config = CONFIGS["smoke" if args.smoke else "quick" if args.quick else "full"]
+    if args.tab_keys:
+        pairs = dict(p.split("=", 1) for p in args.tab_keys.split(",") if "=" in p)
+        config = Config(**{**config.__dict__, "tab_keys": pairs})
+    wanted = [k.strip() for k in args.only.split(",") if k.strip()] or list(
+        SMOKE_FIGURES if args.smoke else FIGURES)
+    wanted = [k for k in wanted if k not in {s.strip() for s in args.skip.split(",")}]
+    unknown = sorted(set(wanted) - set(FIGURES))
+    if unknown:
+        parser.error(f"unknown figure(s) {', '.join(unknown)}; use {', '.join(FIGURES)}")
+    if not config.test_suite and "test_suite" in wanted and not args.only:
+        wanted.remove("test_suite")
+
+    def log(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    figures: dict[str, Figure] = {}
+    load_before = os.getloadavg()
+    started = time.monotonic()
+    steps: list[tuple[tuple[str, ...], Any]] = [
+        (("throughput_app", "epoch_to_chart", "memory"), fig_throughput),
+        (("whole_process", "peers"), fig_whole_process),
+        (("first_frame",), fig_first_frame),
+        (("key_to_screen",), fig_key_to_screen),
+        (("chart_redraw",), fig_chart_redraw),
+        (("runs_list",), fig_runs_list),
+        (("test_suite",), lambda c, s, lg: fig_test_suite(c, s, lg, args.suite_root)),
+    ]
+    with tempfile.TemporaryDirectory(prefix="nnbench-bench-") as tmp:
+        for keys, measure in steps:
+            if not any(k in wanted for k in keys):
+                continue
+            log(f"{', '.join(keys)} ({time.monotonic() - started:.0f}s) ...")
+            scratch = Path(tmp) / keys[0]
+            scratch.mkdir()
+            try:
+                out = measure(config, scratch, log)
+            except Exception as exc:  # one broken figure must not lose the others
+                log(traceback.format_exc())
+                for k in keys:
+                    figures[k] = Figure(k, k, status="failed",
+                                        notes=[f"{type(exc).__name__}: {str(exc)[:2000]}"])
+                continue
+            for fig in out if isinstance(out, tuple) else (out,):
+                figures[fig.key] = fig
+    elapsed = time.monotonic() - started
+    for key in FIGURES:
+        if key not in figures:
+            figures[key] = Figure(key, key, status="skipped")
+    load_after = os.getloadavg()
+    targets = tomllib.loads(TARGETS_PATH.read_text(encoding="utf-8"))
+    checks = check(figures, targets)
+    meta = {"mode": config.name, "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "seconds": round(elapsed, 1), "load_before": load_before, "load_after": load_after,
+            "machine": machine(), "config": {k: v for k, v in config.__dict__.items()}}
+    results = {"meta": meta, "figures": {k: figures[k].as_dict() for k in FIGURES},
+               "checks": [{"state": s, "target": t, "text": x} for s, t, x in checks]}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
+
+    m = meta["machine"]
+    print(f"\nnnbench bench ({config.name}), {meta['when']}, {elapsed:.0f}s; {m.get('cpus')} CPUs "
+          f"{m.get('cpu', '')}, Python {m['python']}, TensorFlow {m.get('tensorflow')}, Keras "
+          f"{m.get('keras')}, Textual {m.get('textual')}; nnbench {m.get('git')}; load "
+          f"{load_before[0]:.2f} before, {load_after[0]:.2f} after")
+    print(format_table(figures))
+    for key in FIGURES:
+        for note in figures[key].notes:
+            print(f"note: {key}: {note}")
+    print(f"\ntargets ({TARGETS_PATH.name}):")
+    for state, target, text in checks:
+        print(f"{state:<5}{target:<36}{text}")
+    failed = [c for c in checks if c[0] == "FAIL"]
+    broken = [k for k in FIGURES if figures[k].status == "failed"]
+    print(f"{len(failed)} of {len(checks)} targets missed" if failed else "no target missed")
+    if broken:
+        print(f"figures that failed to measure: {', '.join(broken)}")
+    print(f"results: {args.json}")
+    if args.check and (failed or broken):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
