@@ -1,0 +1,261 @@
+"""evaluate_run on runs a real Trainer wrote: scores equal scikit-learn's, mistakes are the argmax
+errors by confidence, examples show the data as a person wrote it, errors say what to do."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import tiny_preset
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+from nnbench.core.cli import main
+from nnbench.core.evaluate import (
+    EvaluateError,
+    as_probabilities,
+    decode_sequence,
+    evaluate_run,
+    evaluation_report,
+)
+from nnbench.core.training import Trainer
+
+
+def _train(preset, runs_dir: Path) -> Path:
+    final = Trainer(preset, runs_dir).run()
+    assert final.status == "finished", final.error
+    return Path(final.run_dir)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("runs")
+
+
+@pytest.fixture(scope="module")
+def iris_run(runs: Path) -> Path:
+    return _train(tiny_preset(fit={"epochs": 2}), runs)
+
+
+@pytest.fixture(scope="module")
+def iris(iris_run: Path):
+    return evaluate_run(iris_run)
+
+
+def test_scores_equal_scikit_learn_on_the_same_predictions(iris) -> None:
+    assert iris.split == "test" and iris.samples == 30 and iris.task == "multiclass"
+    assert iris.class_names == ["setosa", "versicolor", "virginica"]
+    expected = confusion_matrix(iris.y_true, iris.y_pred, labels=[0, 1, 2])
+    assert np.array_equal(iris.confusion, expected)
+    p, r, f, s = precision_recall_fscore_support(iris.y_true, iris.y_pred, labels=[0, 1, 2],
+                                                 zero_division=0)
+    assert [c.precision for c in iris.per_class] == pytest.approx(p)
+    assert [c.recall for c in iris.per_class] == pytest.approx(r)
+    assert [c.f1 for c in iris.per_class] == pytest.approx(f)
+    assert [c.support for c in iris.per_class] == list(s)
+    assert iris.macro.f1 == pytest.approx(float(np.mean(f)))
+
+
+def test_a_class_never_predicted_scores_zero_as_scikit_learn_does() -> None:
+    from nnbench.core.evaluate import class_scores
+    from nnbench.core.evaluate import confusion_matrix as ours
+
+    y_true, y_pred = np.array([0, 0, 1, 2, 2]), np.array([0, 0, 0, 0, 2])
+    scores = class_scores(ours(y_true, y_pred, 3), ["a", "b", "c"])
+    p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, labels=[0, 1, 2], zero_division=0)
+    assert [s.precision for s in scores] == pytest.approx(p)
+    assert [s.f1 for s in scores] == pytest.approx(f)
+    assert scores[1].precision == 0.0 and scores[1].recall == 0.0
+
+
+def test_the_reloaded_split_is_the_one_the_run_was_tested_on(iris, iris_run: Path) -> None:
+    from nnbench.core.data import load_data
+    from nnbench.core.preset import load_preset
+
+    preset = load_preset(iris_run / "preset.toml")
+    assert np.array_equal(iris.y_true, load_data(preset.data, preset.fit).y_test)
+    # The accuracy Keras measured on the test split at the end of the run, recomputed here.
+    summary = json.loads((iris_run / "summary.json").read_text())
+    assert iris.accuracy == pytest.approx(summary["test_metrics"]["accuracy"], abs=1e-6)
+
+
+def test_mistakes_are_the_argmax_errors_most_confident_first(iris) -> None:
+    probabilities = iris.probabilities
+    predicted = probabilities.argmax(axis=1)
+    wrong = [i for i in range(iris.samples) if predicted[i] != iris.y_true[i]]
+    expected = sorted(wrong, key=lambda i: (-probabilities[i, predicted[i]], i))
+    mistakes = iris.mistakes(limit=None)
+    assert [m.index for m in mistakes] == expected
+    assert all(m.probability == pytest.approx(probabilities[m.index].max()) for m in mistakes)
+    assert [m.true_name for m in mistakes] == [iris.class_names[iris.y_true[i]] for i in expected]
+    assert len(iris.mistakes(limit=2)) == min(2, len(expected))
+
+
+def test_mistakes_filter_by_true_and_predicted_class(iris) -> None:
+    for c, name in enumerate(iris.class_names):
+        by_true = iris.mistakes(true=name, limit=None)
+        assert {m.true for m in by_true} <= {c}
+        assert len(by_true) == iris.confusion[c].sum() - iris.confusion[c, c]
+        by_predicted = iris.mistakes(predicted=c, limit=None)
+        assert len(by_predicted) == iris.confusion[:, c].sum() - iris.confusion[c, c]
+    with pytest.raises(EvaluateError, match="the classes are setosa, versicolor, virginica"):
+        iris.mistakes(true="daisy")
+
+
+def test_tabular_examples_are_rows_with_column_names_before_scaling(iris) -> None:
+    from sklearn.datasets import load_iris
+
+    example = iris.example(0)
+    assert example.kind == "row"
+    assert [name for name, _ in example.row] == list(load_iris().feature_names)
+    values = np.array([v for _, v in example.row])
+    # The preset standardizes; the example shows the measurements as in the data set.
+    assert np.isclose(load_iris().data, values, atol=1e-6).all(axis=1).any()
+    assert "sepal length (cm)=" in example.one_line()
+
+
+def test_regression_gets_a_residual_summary(runs: Path) -> None:
+    preset = tiny_preset(
+        data={"source": "sklearn:diabetes"},
+        model={"layers": [{"type": "Input", "shape": [10]}, {"type": "Dense", "units": 1}]},
+        compile={"loss": "mse", "metrics": ["mae"]}, fit={"epochs": 2})
+    run = _train(preset, runs)
+    e = evaluate_run(run)
+    assert e.task == "regression" and e.confusion is None and e.mistakes() == []
+    r = e.residuals
+    residual = e.y_true.reshape(-1) - e.y_pred.reshape(-1)
+    assert r.mae == pytest.approx(np.abs(residual).mean())
+    assert r.rmse == pytest.approx(np.sqrt((residual ** 2).mean()))
+    assert r.mean == pytest.approx(residual.mean())
+    assert r.quantiles[0.5] == pytest.approx(np.median(residual))
+    summary = json.loads((run / "summary.json").read_text())
+    assert r.mae == pytest.approx(summary["test_metrics"]["mae"], rel=1e-4)
+    sizes = [abs(item.residual) for item in r.largest]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] == pytest.approx(np.abs(residual).max())
+    assert r.largest[0].example.kind == "row"
+    report = evaluation_report(e)
+    assert "residuals (true - predicted)" in report and "largest residuals" in report
+
+
+@pytest.fixture(scope="module")
+def text_run(runs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("reviews")
+    texts = {"train": {"neg": ["awful bad film", "bad boring plot", "awful", "boring bad bad"],
+                       "pos": ["great fun film", "good great", "fun fun plot", "good"]},
+             "test": {"neg": ["zebra [bold]zebra[/bold]", "bad"], "pos": ["great", "good fun"]}}
+    for split, classes in texts.items():
+        for label, reviews in classes.items():
+            folder = root / split / label
+            folder.mkdir(parents=True)
+            for i, review in enumerate(reviews):
+                (folder / f"{i}.txt").write_text(review, encoding="utf-8")
+    preset = tiny_preset(
+        data={"source": f"text:{root}", "maxlen": 6, "num_words": 50, "scaling": "none",
+              "test_split": None},
+        model={"layers": [{"type": "Input", "shape": [6]},
+                          {"type": "Embedding", "input_dim": 50, "output_dim": 4},
+                          {"type": "GlobalAveragePooling1D"},
+                          {"type": "Dense", "units": 1, "activation": "sigmoid"}]},
+        compile={"loss": "binary_crossentropy", "metrics": ["accuracy"]},
+        fit={"epochs": 2, "batch_size": 3, "validation_split": 0.25})
+    return _train(preset, runs)
+
+
+def test_a_text_folder_run_shows_the_reviews_it_got_wrong(text_run: Path) -> None:
+    e = evaluate_run(text_run)
+    assert e.split == "test" and e.samples == 4 and e.class_names == ["neg", "pos"]
+    assert e.probabilities.shape == (4, 2)  # the sigmoid column read as [1 - p, p]
+    texts = {e.example(i).text for i in range(4)}
+    assert texts == {"zebra [bold]zebra[/bold]", "bad", "great", "good fun"}
+    # Files come in class order: the first two are the "neg" reviews.
+    assert list(e.y_true) == [0, 0, 1, 1]
+    assert {e.example(i).text for i in (0, 1)} == {"zebra [bold]zebra[/bold]", "bad"}
+    summary = json.loads((text_run / "summary.json").read_text())
+    assert e.accuracy == pytest.approx(summary["test_metrics"]["accuracy"], abs=1e-6)
+
+
+def test_a_run_without_a_model_says_why_and_what_to_do(iris_run: Path, tmp_path: Path) -> None:
+    broken = tmp_path / iris_run.name
+    shutil.copytree(iris_run, broken)
+    (broken / "model.keras").unlink()
+    with pytest.raises(EvaluateError, match="no model.keras"):
+        evaluate_run(broken)
+    (broken / "preset.toml").write_text("[data\nsource = ", encoding="utf-8")
+    with pytest.raises(EvaluateError, match="not valid TOML"):
+        evaluate_run(broken)
+    with pytest.raises(EvaluateError, match="no run folder"):
+        evaluate_run(tmp_path / "nowhere")
+
+
+def test_a_truncated_model_file_is_an_error_not_a_traceback(iris_run: Path, tmp_path: Path) -> None:
+    broken = tmp_path / iris_run.name
+    shutil.copytree(iris_run, broken)
+    (broken / "model.keras").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(EvaluateError, match="cannot load the model"):
+        evaluate_run(broken)
+
+
+def test_data_that_is_gone_is_named(runs: Path, tmp_path: Path) -> None:
+    csv_path = tmp_path / "flowers.csv"
+    rows = ["length,width,species"] + [f"{1 + i % 5},{2 + i % 3},{'ab'[i % 2]}" for i in range(20)]
+    csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    preset = tiny_preset(
+        data={"source": f"csv:{csv_path}", "test_split": 0.25},
+        model={"layers": [{"type": "Input", "shape": [2]},
+                          {"type": "Dense", "units": 2, "activation": "softmax"}]},
+        fit={"epochs": 1, "validation_split": None})
+    run = _train(preset, runs)
+    e = evaluate_run(run)
+    assert [name for name, _ in e.example(0).row] == ["length", "width"]
+    assert e.class_names == ["a", "b"]
+    csv_path.unlink()
+    with pytest.raises(EvaluateError, match=f"cannot reload the data of run {run.name}: .*no file"):
+        evaluate_run(run)
+
+
+def test_validation_split_is_used_and_said_when_there_is_no_test_split() -> None:
+    from nnbench.core.data import LoadedData
+    from nnbench.core.evaluate import _choose_split
+    from nnbench.core.events import DataInfo
+
+    info = DataInfo("csv:x", 4, 2, 0, (1,), 2, None)
+    data = LoadedData(x_train=np.zeros((4, 1)), x_val=np.zeros((2, 1)), info=info, task="binary")
+    notes: list[str] = []
+    assert _choose_split(data, None, "r", notes) == "validation"
+    assert "validation split" in notes[0]
+    with pytest.raises(EvaluateError, match="no test split"):
+        _choose_split(data, "test", "r", [])
+    with pytest.raises(EvaluateError, match="neither a test nor a validation split"):
+        _choose_split(LoadedData(x_train=np.zeros((4, 1)), info=info, task="binary"), None, "r", [])
+
+
+def test_probabilities_from_sigmoid_softmax_and_logits() -> None:
+    notes: list[str] = []
+    assert as_probabilities(np.array([[0.2], [0.9]]), notes) == pytest.approx(
+        np.array([[0.8, 0.2], [0.1, 0.9]]))
+    assert notes == []
+    logits = as_probabilities(np.array([[2.0, -1.0, 0.0]]), notes)
+    assert logits.sum() == pytest.approx(1.0) and logits.argmax() == 0
+    assert "softmax was applied" in notes[0]
+
+
+def test_word_indices_decode_with_the_keras_loader_offset() -> None:
+    words = {1: "the", 2: "film", 3: "was", 4: "great"}  # imdb_word_index.json, inverted
+    # Keras shifts each index by 3: 1 starts a review, 2 is a word outside num_words, 0 pads.
+    assert decode_sequence([1, 4, 5, 6, 7, 2, 0, 0], words) == "the film was great ?"
+
+
+def test_cli_prints_matrix_table_and_mistakes(iris_run: Path, capsys: pytest.CaptureFixture) -> None:
+    code = main(["evaluate", iris_run.name[:17], "--runs-dir", str(iris_run.parent), "--limit", "3"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "confusion matrix" in out and "true \\ predicted" in out
+    for name in ("setosa", "versicolor", "virginica", "macro avg", "precision"):
+        assert name in out
+    assert "most confident mistakes" in out
+    code = main(["evaluate", iris_run.name, "--runs-dir", str(iris_run.parent), "--true", "daisy"])
+    assert code == 2 and "no class 'daisy'" in capsys.readouterr().err
+    assert main(["evaluate", "zzz", "--runs-dir", str(iris_run.parent)]) == 2
+    assert "no run 'zzz'" in capsys.readouterr().err
