@@ -41,6 +41,8 @@ class DataInfo:
     num_classes: int | None
     class_names: list[str] | None
     notes: list[str] = field(default_factory=list)
+    missing_labels: int = 0
+    """Training/validation samples whose label is NaN (core/compat.py refuses to train on them)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,13 @@ class RunStarted:
     data: DataInfo
     monitor: str | None = None
     """The quantity EarlyStopping/ModelCheckpoint watch, so charts can mark its best epoch."""
+    monitor_mode: str = "auto"
+    """Its callback's ``mode`` ("auto", "min", "max"): which way is better (core/monitor.py)."""
+    min_delta: float = 0.0
+    initial_epoch: int = 0
+    """Epochs already done when this process started: a resumed run goes on from there."""
+    pid: int | None = None
+    """The process that trains the run (the one to signal; the one whose death means interrupted)."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +148,14 @@ class Paused:
 
 
 @dataclass(frozen=True)
+class ControlRequested:
+    """The trainer saw a request to stop now, stop after the epoch, or a signal (SIGTERM, SIGHUP)."""
+
+    action: Literal["stop", "stop_after_epoch", "signal"]
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Evaluated:
     metrics: dict[str, float]
 
@@ -166,10 +183,11 @@ Event = (
     | CheckpointSaved
     | NonFiniteLoss
     | Paused
+    | ControlRequested
     | Evaluated
     | RunFinished
 )
-Listener = Callable[[Any], None]
+Listener = Callable[[Event], None]
 
 EVENT_TYPES: dict[str, type] = {
     cls.__name__: cls
@@ -184,6 +202,7 @@ EVENT_TYPES: dict[str, type] = {
         CheckpointSaved,
         NonFiniteLoss,
         Paused,
+        ControlRequested,
         Evaluated,
         RunFinished,
     )
@@ -195,21 +214,34 @@ def event_to_dict(event: Any) -> dict[str, Any]:
     return {"event": type(event).__name__, **dataclasses.asdict(event)}
 
 
-def event_from_dict(data: dict[str, Any]) -> Any:
-    """Rebuild an event written by ``event_to_dict`` (nested dataclasses included)."""
+def _fields(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    # Keys a newer nnbench wrote are ignored, so an old reader still replays the run.
+    known = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in data.items() if k in known}
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Rebuild an event written by ``event_to_dict`` (nested dataclasses included).
+
+    Raises ValueError (or KeyError / TypeError) for a line that is not such an event."""
+    if not isinstance(data, dict):
+        raise ValueError("not an event object")
     data = dict(data)
     cls = EVENT_TYPES[data.pop("event")]
+    data = _fields(cls, data)
     if cls is RunStarted:
         summary = data["summary"]
         data["summary"] = ModelSummary(
-            rows=[SummaryRow(**row) for row in summary["rows"]],
+            rows=[SummaryRow(**_fields(SummaryRow, row)) for row in summary["rows"]],
             total=summary["total"],
             trainable=summary["trainable"],
             non_trainable=summary["non_trainable"],
         )
         info = dict(data["data"])
         info["input_shape"] = tuple(info["input_shape"])
-        data["data"] = DataInfo(**info)
+        data["data"] = DataInfo(**_fields(DataInfo, info))
     if cls is EpochEnded and data.get("early_stopping"):
-        data["early_stopping"] = EarlyStoppingState(**data["early_stopping"])
-    return cls(**data)
+        data["early_stopping"] = EarlyStoppingState(**_fields(EarlyStoppingState,
+                                                            data["early_stopping"]))
+    event: Event = cls(**data)
+    return event

@@ -38,6 +38,12 @@ def fmt_lr(value: float | None) -> str:
     return f"{value:.3g}"
 
 
+def fmt_shape(shape: tuple[int | None, ...] | list[int | None]) -> str:
+    """A tensor shape as Keras prints it: (None, 28, 28), a one-tuple as (10,)."""
+    dims = ["None" if d is None else str(d) for d in shape]
+    return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+
+
 def fmt_seconds(seconds: float | None) -> str:
     """A duration: 0.4s, 12s, 3m05s, 1h02m."""
     if seconds is None or not math.isfinite(seconds) or seconds < 0:

@@ -1,37 +1,39 @@
 """The Trainer: preset in, events out. Runs in whichever thread calls ``run()``.
 
 Keras does the work (fit, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, CSVLogger,
-TerminateOnNaN); ``_EventAdapter`` is a thin callback that turns what they did into plain events
-and reads the stop / stop-after-epoch / pause Events the caller holds.
+TerminateOnNaN, BackupAndRestore); core/keras_callbacks.py's ``EventAdapter`` turns what they did
+into plain events and reads the stop / stop-after-epoch / pause wishes of the caller, in this
+process or (through the run folder's control file) another one.
+
+A run folder is resumable after every finished epoch: BackupAndRestore keeps the weights and the
+optimizer's state in ``<run>/backup/``; ``Trainer(..., resume=run_dir)`` goes on from there, appending
+to the same history.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import json
 import logging
 import math
-import threading
-import time
+import os
+import shutil
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nnbench.core import catalog
-from nnbench.core.errors import ModelError, NnbenchError, PresetError, TrainingError
+from nnbench.core.control import ControlFile, StopNow, TrainControls
+from nnbench.core.errors import NnbenchError, PresetError, RunStoreError, TrainingError
 from nnbench.core.events import (
-    BatchProgress,
-    CheckpointSaved,
-    EarlyStopped,
-    EarlyStoppingState,
-    EpochEnded,
-    EpochStarted,
     Evaluated,
-    LearningRateChanged,
+    Event,
     Listener,
     NonFiniteLoss,
     Notice,
-    Paused,
     RunFinished,
     RunStarted,
 )
@@ -41,38 +43,27 @@ from nnbench.core.runs import RunRecorder, RunStore
 
 log = logging.getLogger(__name__)
 
-BATCH_EVENT_INTERVAL = 0.1
-"""Seconds between batch progress events: at most ~10 a second, whatever the batch rate."""
+BACKUP_DIR = "backup"
+"""BackupAndRestore's folder inside a run: the last finished epoch's weights and optimizer state."""
 
-BINARY_ONLY_METRICS = ("precision", "recall", "auc")
-
-
-@dataclass
-class TrainControls:
-    """What the caller can do to a running fit, from any thread."""
-
-    stop: threading.Event = field(default_factory=threading.Event)
-    """Stop now: before the next batch starts."""
-    stop_after_epoch: threading.Event = field(default_factory=threading.Event)
-    pause: threading.Event = field(default_factory=threading.Event)
-
-
-class _StopNow(Exception):
-    """Raised inside fit() to leave it before the next batch."""
+__all__ = ["TrainControls", "Trainer", "resumable"]
 
 
 class Trainer:
     def __init__(self, preset: Preset, runs_dir: str | Path | None = None, *,
                  listeners: Iterable[Listener] = (),
-                 controls: TrainControls | None = None, epochs: int | None = None) -> None:
+                 controls: TrainControls | None = None, epochs: int | None = None,
+                 resume: str | Path | None = None) -> None:
         self.preset = preset
         self.store = RunStore(runs_dir)
         self.listeners = list(listeners)
         self.controls = controls or TrainControls()
         self.epochs = epochs or preset.fit.epochs
         self.epochs_done = 0
+        self.resume = Path(resume) if resume is not None else None
+        """A run folder to go on with (see ``resumable``), instead of a new one."""
 
-    def emit(self, event: Any) -> None:
+    def emit(self, event: Event) -> None:
         for listener in [*self._recorders, *self.listeners]:
             try:
                 listener(event)
@@ -88,22 +79,23 @@ class Trainer:
             # Everything that can be wrong with the preset, data or model is found before the run
             # folder exists: a run on disk is one that trained.
             prepared = self._prepare()
-            run_dir = self.store.create(self.preset)
-            self._recorders = [RunRecorder(run_dir)]
+            if self.resume is not None:
+                run_dir = self.resume
+                self._recorders = [RunRecorder(run_dir, resumed=True)]
+            else:
+                run_dir = self.store.create(self.preset)
+                self._recorders = [RunRecorder(run_dir)]
             status = self._fit(prepared, run_dir)
-        except _StopNow:
-            status = "stopped"
-        except KeyboardInterrupt:
+        except (StopNow, KeyboardInterrupt):
             status = "stopped"
         except NnbenchError as exc:
             status, error, title = "failed", exc.message, exc.title
         except Exception as exc:
             status, title = "failed", TrainingError.title
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            error = f"{type(exc).__name__}: {first_line}"
+            error = _describe_crash(exc, run_dir)
             if run_dir is not None:
-                error += f" (finished epochs are kept in {run_dir}; details in error.log)"
-                (run_dir / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
+                with contextlib.suppress(OSError):
+                    (run_dir / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
         finally:
             if self._model is not None and run_dir is not None and status in ("stopped", "failed"):
                 self._save_model(run_dir)
@@ -119,14 +111,15 @@ class Trainer:
 
     def _save_model(self, run_dir: Path) -> None:
         try:
-            self._model.save(run_dir / "model.keras")
+            save_model(self._model, run_dir / "model.keras")
         except Exception:
             log.exception("could not save the model")
 
     def _prepare(self) -> _Prepared:
         """Load the data, build and compile the model, check the callbacks: no files written."""
+        from nnbench.core.compat import problems
         from nnbench.core.data import load_data
-        from nnbench.core.model import build_model, output_problem
+        from nnbench.core.model import build_model
 
         keras = import_keras()
         preset, fit = self.preset, self.preset.fit
@@ -139,9 +132,9 @@ class Trainer:
         info = data.info
         model = build_model(preset.model, info.input_shape, name=_model_name(preset.name))
         loss = catalog.LOSS_ALIASES.get(preset.compile.loss, preset.compile.loss)
-        problem = output_problem(tuple(model.output.shape), loss, info.num_classes)
-        if problem:
-            raise ModelError(problem, layer_index=len(preset.model.layers) - 1)
+        found = problems(preset, info, tuple(model.output.shape))  # core/compat.py: the one home
+        if found:
+            raise PresetError(found[0].message, key=found[0].key)
         notices = self._prepare_labels(data, loss, model)
         model.compile(optimizer=_make_optimizer(keras, preset), loss=loss,
                       metrics=_make_metrics(preset, data.task))
@@ -150,7 +143,9 @@ class Trainer:
         return _Prepared(data, model, notices)
 
     def _fit(self, prepared: _Prepared, run_dir: Path) -> str:
+        from nnbench.core.keras_callbacks import EventAdapter, floats
         from nnbench.core.model import summarize
+        from nnbench.core.monitor import Monitor
 
         keras = import_keras()
         preset, fit = self.preset, self.preset.fit
@@ -162,27 +157,38 @@ class Trainer:
             steps = math.ceil(n_train / fit.batch_size)
         else:
             steps = _cardinality(data.train_ds)
+        monitor = Monitor.from_callbacks(preset.callbacks, info.val_samples > 0)
+        initial_epoch = resumable(run_dir, None) if self.resume is not None else 0
+        self.epochs_done = initial_epoch
         self.emit(RunStarted(
             run_id=run_dir.name, run_dir=str(run_dir), preset_name=preset.name, epochs=self.epochs,
             steps_per_epoch=steps, summary=summarize(model), data=info,
-            monitor=(es or ckpt).monitor if (es or ckpt) else ("val_loss" if info.val_samples else "loss"),
+            monitor=monitor.name, monitor_mode=monitor.mode, min_delta=monitor.min_delta,
+            initial_epoch=initial_epoch, pid=os.getpid(),
         ))
         for text in [*info.notes, *notices]:
             self.emit(Notice(text))
-        adapter = _EventAdapter(self, steps, fit.batch_size, es, ckpt)
+        adapter = EventAdapter(self.emit, epochs=self.epochs, steps=steps, batch_size=fit.batch_size,
+                               controls=self.controls, control_file=ControlFile(run_dir),
+                               early_stopping=es, checkpoint=ckpt, on_epoch_done=self._epoch_done)
+        # The adapter writes the epoch to events.jsonl before BackupAndRestore saves it: a process
+        # killed between the two repeats that epoch on resume rather than losing it.
+        backup = keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), double_checkpoint=True,
+                                                  delete_checkpoint=False)
+        csv_logger = callbacks[-1]
         try:
             if data.x_train is not None:
                 validation = (data.x_val, data.y_val) if data.x_val is not None else None
                 model.fit(data.x_train, data.y_train, epochs=self.epochs, batch_size=fit.batch_size,
                           validation_data=validation, shuffle=fit.shuffle,
-                          callbacks=[*callbacks, adapter], verbose=0)
+                          callbacks=[*callbacks, adapter, backup], verbose=0)
             else:
                 model.fit(data.train_ds, epochs=self.epochs, validation_data=data.val_ds,
-                          callbacks=[*callbacks, adapter], verbose=0)
+                          callbacks=[*callbacks, adapter, backup], verbose=0)
         finally:
             # "Stop now" leaves fit() by an exception, skipping on_train_end where CSVLogger
             # closes history.csv; closing twice is harmless.
-            callbacks[-1].on_train_end()
+            csv_logger.on_train_end()
         if self.non_finite is not None:
             bad = self.non_finite
             raise TrainingError(
@@ -196,10 +202,14 @@ class Trainer:
                                          verbose=0, return_dict=True)
             else:
                 results = model.evaluate(data.test_ds, verbose=0, return_dict=True)
-            self.emit(Evaluated({k: _to_float(v) for k, v in results.items()
-                                 if _to_float(v) is not None}))
-        model.save(run_dir / "model.keras")
+            self.emit(Evaluated({k: v for k, v in floats(results).items()}))
+        save_model(model, run_dir / "model.keras")
+        if status == "finished":  # nothing left to resume: the backup is only disk now
+            shutil.rmtree(run_dir / BACKUP_DIR, ignore_errors=True)
         return status
+
+    def _epoch_done(self, epoch: int) -> None:
+        self.epochs_done = epoch
 
     def _prepare_labels(self, data: Any, loss: str, model: Any) -> list[str]:
         """Reshape labels for the loss: one-hot for categorical losses, a column for one output."""
@@ -257,7 +267,9 @@ class Trainer:
         return getattr(keras.callbacks, name)(**params)
 
     def _callbacks(self, keras: Any, run_dir: Path) -> tuple[list[Any], Any, Any]:
-        callbacks: list[Any] = [_TerminateOnNonFinite(self)]
+        from nnbench.core.keras_callbacks import TerminateOnNonFinite
+
+        callbacks: list[Any] = [TerminateOnNonFinite(self._on_non_finite)]
         es = ckpt = None
         for name, params in self.preset.callbacks.items():
             callback = self._make_callback(keras, name, params, run_dir / "best.keras")
@@ -267,8 +279,13 @@ class Trainer:
             elif name == "ModelCheckpoint":
                 ckpt = callback
         # CSVLogger last of Keras's own, so it sees the learning_rate ReduceLROnPlateau logs.
-        callbacks.append(keras.callbacks.CSVLogger(str(run_dir / "history.csv")))
+        callbacks.append(keras.callbacks.CSVLogger(str(run_dir / "history.csv"),
+                                                   append=self.resume is not None))
         return callbacks, es, ckpt
+
+    def _on_non_finite(self, event: NonFiniteLoss) -> None:
+        self.non_finite = event
+        self.emit(event)
 
 
 @dataclass
@@ -305,177 +322,50 @@ def _make_optimizer(keras: Any, preset: Preset) -> Any:
 
 
 def _make_metrics(preset: Preset, task: str) -> list[Any]:
+    """Keras metrics for the preset; core/compat.py has already refused the ones that can't fit."""
     from nnbench.core.metrics import make_metric
 
-    loss = catalog.LOSS_ALIASES.get(preset.compile.loss, preset.compile.loss)
-    metrics = []
-    for i, name in enumerate(preset.compile.metrics):
-        name = name.lower()
-        if name in BINARY_ONLY_METRICS and task != "binary":
-            raise PresetError(f"{name} works on two classes (one sigmoid output); this data is "
-                              f"{task}: use accuracy" + (" or r2/mae" if task == "regression" else ""),
-                              key=f"compile.metrics[{i}]")
-        if name == "f1" and task == "multiclass" and loss != "categorical_crossentropy":
-            raise PresetError("f1 over several classes needs one-hot labels: use the loss "
-                              "categorical_crossentropy (nnbench one-hot encodes the labels)",
-                              key=f"compile.metrics[{i}]")
-        metrics.append(make_metric(name, task))
-    return metrics
+    return [make_metric(name, task) for name in preset.compile.metrics]
 
 
-def _to_float(value: Any) -> float | None:
+def save_model(model: Any, path: Path) -> None:
+    """``model.save`` to a temporary file renamed over ``path``: a full disk or a kill mid-save
+    never leaves a truncated model that looks whole."""
+    tmp = path.with_name(f".{path.stem}.partial.keras")
     try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
-def _floats(logs: dict[str, Any] | None) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for key, value in (logs or {}).items():
-        number = _to_float(value)
-        if number is not None:
-            out[key] = number
-    return out
+def resumable(run_dir: Path, epochs_done: int | None = None) -> int:
+    """The epochs a run folder's backup holds; raises RunStoreError when it can't go on.
+
+    A run that died in its first epoch has no backup yet: it starts again in the same folder."""
+    meta = run_dir / BACKUP_DIR / "training_metadata.json"
+    try:
+        return int(json.loads(meta.read_text(encoding="utf-8"))["epoch"])
+    except FileNotFoundError:
+        if not epochs_done:
+            return 0
+        raise RunStoreError(f"run '{run_dir.name}' has no backup to resume from (it finished, or "
+                            "was made before nnbench kept one); train its preset again with "
+                            f"nnbench train {run_dir / 'preset.toml'}") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RunStoreError(f"run '{run_dir.name}': its backup can't be read ({exc}); train its "
+                            f"preset again with nnbench train {run_dir / 'preset.toml'}") from None
 
 
-def _terminate_on_nan_class() -> type:
-    keras = import_keras()
-
-    class TerminateOnNonFinite(keras.callbacks.TerminateOnNaN):
-        """Keras's TerminateOnNaN, also telling the listeners which batch went non-finite."""
-
-        def __init__(self, trainer: Trainer) -> None:
-            super().__init__()
-            self.trainer = trainer
-            self.epoch = 0
-
-        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            self.epoch = epoch + 1
-
-        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            # Overrides the train hook itself (not the on_batch_end alias) and checks once with
-            # math.isfinite; Keras's own check (np.isnan/np.isinf, message, stop) runs only then.
-            loss = _to_float(logs.get("loss")) if logs else None
-            if loss is not None and not math.isfinite(loss):
-                self.trainer.non_finite = NonFiniteLoss(epoch=self.epoch, batch=batch + 1, value=loss)
-                self.trainer.emit(self.trainer.non_finite)
-                super().on_batch_end(batch, logs)
-
-    return TerminateOnNonFinite
-
-
-def _TerminateOnNonFinite(trainer: Trainer) -> Any:  # noqa: N802 - reads as the class it builds
-    return _terminate_on_nan_class()(trainer)
-
-
-def _EventAdapter(trainer: Trainer, steps: int | None, batch_size: int, es: Any,  # noqa: N802
-                  ckpt: Any) -> Any:
-    keras = import_keras()
-
-    class EventAdapter(keras.callbacks.Callback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.controls = trainer.controls
-            self.epoch = 0
-            self.epoch_start = 0.0
-            self.paused_time = 0.0
-            self.last_emit = 0.0
-            self.last_batch = 0.0
-            self.step_seconds = math.inf
-            """A batch's time in the steady state (not an epoch's first batch, which also waits for
-            the epoch's data iterator); inf until known."""
-            self.lr: float | None = None
-            self.lr_before: float | None = None
-            self.ckpt_best_before: float | None = None
-
-        def _learning_rate(self) -> float | None:
-            try:
-                # float() on the variable: ~50 us; keras.ops.convert_to_numpy took ~300-400 us.
-                return float(self.model.optimizer.learning_rate)
-            except Exception:
-                return None
-
-        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-            self.lr = self._learning_rate()
-
-        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            self.epoch = epoch + 1
-            self.epoch_start = self.last_batch = time.monotonic()
-            self.paused_time = 0.0
-            # last_emit is not reset: the throttle spans epochs. The learning rate is the one read
-            # at the end of the last epoch (nothing changes it between two epochs).
-            self.lr_before = self.lr
-            self.ckpt_best_before = getattr(ckpt, "best", None)
-            trainer.emit(EpochStarted(self.epoch, trainer.epochs))
-
-        def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            controls = self.controls
-            if controls.pause.is_set() and not controls.stop.is_set():
-                trainer.emit(Paused(True))
-                began = time.monotonic()
-                while controls.pause.is_set() and not controls.stop.is_set():
-                    controls.stop.wait(0.05)
-                self.paused_time += time.monotonic() - began
-                trainer.emit(Paused(False))
-            if controls.stop.is_set():
-                raise _StopNow
-
-        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            now = time.monotonic()
-            done = batch + 1
-            if done > 1:
-                self.step_seconds = now - self.last_batch
-            self.last_batch = now
-            if done != steps and (
-                now - self.last_emit < BATCH_EVENT_INTERVAL
-                # the epoch's last batch, always reported, is due within the interval anyway
-                or (steps is not None and (steps - done) * self.step_seconds < BATCH_EVENT_INTERVAL)
-            ):
-                return  # throttled: no float conversion, no event
-            self.last_emit = now
-            elapsed = max(now - self.epoch_start - self.paused_time, 1e-9)
-            rate = done / elapsed
-            eta = (steps - done) / rate if steps else None
-            trainer.emit(BatchProgress(self.epoch, trainer.epochs, done, steps, _floats(logs),
-                                       rate * batch_size, eta))
-
-        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            values = _floats(logs)
-            trainer.epochs_done = self.epoch
-            lr = self.lr = self._learning_rate()
-            if lr is not None and self.lr_before is not None and not math.isclose(lr, self.lr_before):
-                trainer.emit(LearningRateChanged(self.epoch, self.lr_before, lr))
-            if ckpt is not None and ckpt.best is not None and ckpt.best != self.ckpt_best_before:
-                trainer.emit(CheckpointSaved(self.epoch, str(ckpt.filepath), ckpt.monitor,
-                                             _to_float(ckpt.best)))
-            state = None
-            if es is not None:
-                best_epoch = getattr(es, "best_epoch", None)
-                state = EarlyStoppingState(
-                    monitor=es.monitor, wait=int(es.wait), patience=int(es.patience),
-                    best=_finite_or_none(es.best),
-                    best_epoch=best_epoch + 1 if best_epoch is not None and
-                    _finite_or_none(es.best) is not None else None,
-                )
-            trainer.emit(EpochEnded(self.epoch, trainer.epochs, values, lr,
-                                    time.monotonic() - self.epoch_start - self.paused_time, state))
-            if self.controls.stop_after_epoch.is_set():
-                self.model.stop_training = True
-
-        def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-            if es is not None and es.stopped_epoch > 0:
-                best_epoch = getattr(es, "best_epoch", None)
-                trainer.emit(EarlyStopped(
-                    monitor=es.monitor, stopped_epoch=es.stopped_epoch + 1,
-                    best_epoch=best_epoch + 1 if best_epoch is not None else None,
-                    best_value=_finite_or_none(es.best),
-                    restored_weights=bool(es.restore_best_weights and es.best_weights is not None),
-                ))
-
-    return EventAdapter()
-
-
-def _finite_or_none(value: Any) -> float | None:
-    number = _to_float(value)
-    return number if number is not None and math.isfinite(number) else None
+def _describe_crash(exc: Exception, run_dir: Path | None) -> str:
+    """One line a person can act on, for an exception Keras or the OS raised mid-run."""
+    kept = f"; finished epochs are kept in {run_dir}" if run_dir is not None else ""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return (f"the disk is full ({exc.filename or 'while writing'}){kept}; free some space, "
+                f"then go on with nnbench resume {run_dir.name if run_dir else 'RUN'}")
+    if isinstance(exc, OSError) and run_dir is not None and not run_dir.exists():
+        return f"the run folder {run_dir} went away mid-run ({exc.strerror}); the run is lost"
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    details = "; details in error.log" if run_dir is not None else ""
+    return f"{type(exc).__name__}: {first_line}{kept}{details}"

@@ -149,9 +149,13 @@ def test_stop_after_epoch_finishes_the_epoch_and_evaluates(runs_dir: Path) -> No
 
 def test_pause_holds_training_until_resumed(runs_dir: Path) -> None:
     controls = TrainControls()
-    controls.pause.set()
-    threading.Timer(0.5, controls.pause.clear).start()
-    final, seen = train(tiny_preset(fit={"epochs": 1}), runs_dir, controls)
+
+    def pause_at_start(event):  # pause once training really starts, resume half a second later
+        if isinstance(event, ev.EpochStarted) and event.epoch == 1:
+            controls.pause.set()
+            threading.Timer(0.5, controls.pause.clear).start()
+
+    final, seen = train(tiny_preset(fit={"epochs": 1}), runs_dir, controls, pause_at_start)
     paused = of(seen, ev.Paused)
     assert [p.paused for p in paused] == [True, False]
     assert final.status == "finished"
@@ -289,4 +293,9 @@ def test_a_broken_summary_does_not_hide_the_other_runs(runs_dir: Path) -> None:
     (runs_dir / "junk" / "summary.json").write_text('{"status": "running"}')
     (runs_dir / "list").mkdir()
     (runs_dir / "list" / "summary.json").write_text("[1, 2]")
-    assert [r.path for r in RunStore(runs_dir).list()] == [final.run_dir]
+    records = {r.run_id: r for r in RunStore(runs_dir).list()}
+    assert records[Path(final.run_dir).name].status == "finished"
+    # The broken ones are listed with what is wrong, never hiding the good one.
+    assert records["list"].status == "unreadable"
+    assert "not a JSON object" in (records["list"].unreadable or "")
+    assert records["junk"].status == "interrupted"  # "running" with no process: nothing will end it

@@ -1,0 +1,186 @@
+"""The run model: one reducer over a run's event stream, read by every view.
+
+Fed live (the events a Trainer emits) or replayed from events.jsonl and then followed
+(core/follow.py), ``RunState`` holds everything a view draws: series per quantity, the best epoch
+by EarlyStopping's own rule (core/monitor.py), early-stop and restored epochs, batch progress,
+patience, the event log, test results and the status. The Train view, the Runs view, summary.json
+and ``nnbench runs`` / ``attach`` all read it, so they can't disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from nnbench.core import events as ev
+from nnbench.core.describe import Line, describe
+from nnbench.core.format import NOT_A_METRIC
+from nnbench.core.monitor import Monitor
+
+MAX_LOG_LINES = 5000
+
+
+@dataclass
+class RunState:
+    run_id: str | None = None
+    run_dir: str | None = None
+    preset_name: str = ""
+    status: str = "idle"
+    """idle (nothing yet), starting, running, paused, stopping, finished, stopped, failed,
+    interrupted."""
+    epochs: int = 0
+    epoch: int = 0
+    """The last finished epoch."""
+    epoch_in_flight: int = 0
+    steps: int | None = None
+    monitor: Monitor | None = None
+    preferred_metrics: tuple[str, ...] = ()
+    series: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    """Quantity -> [(epoch, value)] in epoch order: loss, val_loss, accuracy, learning_rate, ..."""
+    epoch_logs: dict[int, dict[str, float]] = field(default_factory=dict)
+    best: tuple[int, float] | None = None
+    early_stopped: ev.EarlyStopped | None = None
+    restored_epoch: int | None = None
+    """The epoch whose weights EarlyStopping restored: the model the test set saw."""
+    batch: ev.BatchProgress | None = None
+    patience: ev.EarlyStoppingState | None = None
+    log: list[Line] = field(default_factory=list)
+    test_metrics: dict[str, float] = field(default_factory=dict)
+    evaluated: bool = False
+    finished: ev.RunFinished | None = None
+    started: ev.RunStarted | None = None
+    events_seen: int = 0
+    stop_requested: str | None = None
+    """'stop' or 'stop_after_epoch' once asked; the header says "stopping"."""
+
+    # --- the reducer --------------------------------------------------------------------------
+
+    def apply(self, event: ev.Event) -> None:
+        """Fold one event into the state."""
+        self.events_seen += 1
+        if not isinstance(event, (ev.BatchProgress, ev.EpochStarted)):
+            self.log.extend(describe(event))
+            if len(self.log) > MAX_LOG_LINES:
+                del self.log[: len(self.log) - MAX_LOG_LINES]
+        match event:
+            case ev.RunStarted():
+                self.started = event
+                self.run_id, self.run_dir = event.run_id, event.run_dir
+                self.preset_name, self.epochs = event.preset_name, event.epochs
+                self.steps = event.steps_per_epoch
+                self.monitor = Monitor(event.monitor or "val_loss", event.monitor_mode,
+                                       event.min_delta) if event.monitor else None
+                if event.initial_epoch:  # a resumed run: the process before it ended
+                    self.finished = None
+                    self.evaluated = False
+                    self.stop_requested = None
+                self.status = "running"
+            case ev.EpochStarted():
+                self.epoch_in_flight, self.epochs = event.epoch, event.epochs
+                self.batch = None
+            case ev.BatchProgress():
+                self.batch = event
+                if event.steps:
+                    self.steps = event.steps
+                if self.status == "paused":
+                    self.status = "running"
+            case ev.EpochEnded():
+                self._epoch_ended(event)
+            case ev.EarlyStopped():
+                self.early_stopped = event
+                if event.restored_weights and event.best_epoch in self.epoch_logs:
+                    self.restored_epoch = event.best_epoch
+                if event.best_epoch is not None and event.best_value is not None:
+                    self.best = (event.best_epoch, event.best_value)
+            case ev.Paused():
+                if self.status in ("running", "paused"):
+                    self.status = "paused" if event.paused else "running"
+            case ev.ControlRequested():
+                if event.action in ("stop", "stop_after_epoch", "signal"):
+                    self.stop_requested = event.action
+                    if self.status in ("running", "paused", "starting"):
+                        self.status = "stopping"
+            case ev.Evaluated():
+                self.evaluated = True
+                self.test_metrics = dict(event.metrics)
+            case ev.RunFinished():
+                self.finished = event
+                self.status = event.status
+                self.epoch = max(self.epoch, event.epochs_done)
+                self.batch = None
+                if event.run_dir:
+                    self.run_dir = event.run_dir
+            case _:
+                pass
+
+    def _epoch_ended(self, event: ev.EpochEnded) -> None:
+        if event.epoch in self.epoch_logs:
+            # A resumed run repeats the epoch it was in when it died: keep the later values.
+            for values in self.series.values():
+                values[:] = [p for p in values if p[0] < event.epoch]
+        self.epoch, self.epochs = event.epoch, event.epochs
+        self.epoch_logs[event.epoch] = dict(event.logs)
+        for key, value in event.logs.items():
+            if key in ("learning_rate", "lr"):
+                continue
+            self.series.setdefault(key, []).append((event.epoch, value))
+        if event.learning_rate is not None:
+            self.series.setdefault("learning_rate", []).append((event.epoch, event.learning_rate))
+        if event.early_stopping is not None:
+            self.patience = event.early_stopping
+        if self.monitor is None:
+            self.monitor = Monitor("val_loss" if "val_loss" in event.logs else "loss")
+        self.best = self._best()
+        if self.status in ("idle", "starting"):
+            self.status = "running"
+
+    def _best(self) -> tuple[int, float] | None:
+        """EarlyStopping's own word when it watches the monitor, else the same rule applied here."""
+        state, monitor = self.patience, self.monitor
+        if monitor is None:
+            return None
+        if state is not None and state.monitor == monitor.name and state.best_epoch is not None \
+                and state.best is not None:
+            return state.best_epoch, state.best
+        return monitor.best_of(self.series.get(monitor.name, []))
+
+    # --- what views ask -----------------------------------------------------------------------
+
+    @property
+    def metric(self) -> str | None:
+        """The metric a second chart shows: the first compiled metric logged, else the first
+        training quantity that is neither the loss nor the learning rate."""
+        logged = [k for k in self.series if not k.startswith("val_")]
+        for name in self.preferred_metrics:
+            if name in self.series:
+                return name
+        for key in logged:
+            if key not in NOT_A_METRIC:
+                return key
+        return None
+
+    @property
+    def last_logs(self) -> dict[str, float]:
+        return self.epoch_logs.get(self.epoch, {})
+
+    @property
+    def is_live(self) -> bool:
+        return self.finished is None and self.status not in ("idle", "interrupted")
+
+    def values(self, key: str) -> list[float]:
+        return [v for _, v in self.series.get(key, [])]
+
+    def final_value(self, key: str) -> float | None:
+        points = self.series.get(key)
+        if not points or not math.isfinite(points[-1][1]):
+            return None
+        return points[-1][1]
+
+
+def replay(events: Iterable[ev.Event], state: RunState | None = None) -> RunState:
+    """A RunState with ``events`` folded in (into ``state`` when given)."""
+    state = state or RunState()
+    for event in events:
+        state.apply(event)
+    return state

@@ -1,0 +1,80 @@
+"""The one seam for text that came from outside: files, presets, data sets, run folders.
+
+Such text is data. Before it reaches a terminal its control characters (C0, ESC, DEL, C1) are made
+visible, so a name can't retitle the window, clear the screen or swallow what follows; before it
+reaches Rich or Textual markup it is escaped, so ``[@click=app.quit]`` is shown, not obeyed. Tables
+pad by terminal cells, not characters, so Korean and other wide text lines up.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+_KEEP = {"\n": "\n", "\t": "    "}
+
+
+def _visible(char: str) -> str:
+    code = ord(char)
+    if code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0:
+        return f"\\x{code:02x}"
+    # Bidi overrides and other invisible formatting characters can reorder what a terminal shows.
+    if unicodedata.category(char) == "Cf" and char not in "\u200d\u200c":
+        return f"\\u{code:04x}"
+    return char
+
+
+def printable(text: object, *, newlines: bool = False) -> str:
+    """``text`` as a string whose control characters are shown as ``\\x1b``-style escapes.
+
+    With ``newlines`` a newline stays a newline (and a tab becomes spaces): for messages of
+    several lines. Without it the result is always one line.
+    """
+    value = text if isinstance(text, str) else str(text)
+    if value.isprintable():
+        return value
+    out = []
+    for char in value:
+        if newlines and char in _KEEP:
+            out.append(_KEEP[char])
+        else:
+            out.append(_visible(char))
+    return "".join(out)
+
+
+def markup_safe(text: object, *, newlines: bool = False) -> str:
+    """``printable(text)`` with Rich markup escaped: for strings that become markup."""
+    from rich.markup import escape
+
+    return escape(printable(text, newlines=newlines))
+
+
+def cell_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide (East Asian) characters take two."""
+    width = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def cell_cut(text: str, width: int, ellipsis: str = "…") -> str:
+    """``text`` cut to at most ``width`` columns, ending with ``ellipsis`` when cut."""
+    if cell_width(text) <= width:
+        return text
+    room = max(width - cell_width(ellipsis), 0)
+    out, used = [], 0
+    for char in text:
+        w = 0 if unicodedata.combining(char) else (
+            2 if unicodedata.east_asian_width(char) in ("W", "F") else 1)
+        if used + w > room:
+            break
+        out.append(char)
+        used += w
+    return "".join(out) + (ellipsis if width >= cell_width(ellipsis) else "")
+
+
+def cell_pad(text: str, width: int, align: str = "<") -> str:
+    """``text`` padded with spaces to ``width`` columns (``<`` left, ``>`` right)."""
+    gap = max(width - cell_width(text), 0)
+    return " " * gap + text if align == ">" else text + " " * gap
