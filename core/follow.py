@@ -16,7 +16,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from nnbench.core.events import BatchProgress, Event, RunFinished, RunStarted, event_from_dict
+from nnbench.core.events import (
+    BatchProgress,
+    EpochEnded,
+    Event,
+    RunFinished,
+    RunStarted,
+    event_from_dict,
+)
 from nnbench.core.runs import parse_event_line, pid_alive
 
 POLL_SECONDS = 0.1
@@ -45,12 +52,16 @@ class RunFollower:
             return []
         events = self._new_events()
         for event in events:
-            if isinstance(event, RunStarted) and event.pid:
-                self.pid = event.pid
+            # A resumed run has a RunFinished of its first process, then a new RunStarted: the
+            # run has ended only if its last word is a RunFinished.
+            if isinstance(event, RunStarted):
+                self.finished = False
+                if event.pid:
+                    self.pid = event.pid
             elif isinstance(event, RunFinished):
                 self.finished = True
-            elif hasattr(event, "epoch") and type(event).__name__ == "EpochEnded":
-                self.epochs_done = event.epoch  # type: ignore[union-attr]
+            elif isinstance(event, EpochEnded):
+                self.epochs_done = event.epoch
         if self.finished:
             return events
         progress = self._progress()
