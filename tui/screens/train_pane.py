@@ -1,4 +1,4 @@
-"""The Train view: run a preset in a thread worker and watch it live.
+"""The Train view: any run, drawn from the run model, live or replayed.
 
     ● running  20250101-120000-digits-mlp · digits-mlp · epoch 3/30
     ╭ loss ━ loss 0.31 ━ val_loss 0.33 ─╮╭ accuracy ━ accuracy 0.91 ━ val_accuracy 0.90 ╮
@@ -8,13 +8,16 @@
     EarlyStopping: patience 1/3, best val_loss 0.3310 at epoch 2
     ╭ Events ─────────────────────────────────────────╮╭ Test results ╮
 
-The trainer runs in a thread; its only way back is ``post_message(TrainingEvent(event))`` (thread-safe,
-never blocks). Widgets change only in message handlers, on the UI thread.
+A run trains in a process of its own (core/launch.py), so it outlives the app; this view follows
+its folder (core/follow.py) in a thread worker that posts ``TrainingEvents``, and folds them into a
+``RunState`` (core/run_state.py) on the UI thread. A run started here, one attached from the Runs
+view or ``nnbench attach``, and a finished one replayed are the same code path. Stop, stop after
+this epoch and pause reach the run's process through its control file.
 """
 
 from __future__ import annotations
 
-import math
+import threading
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -28,23 +31,19 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from nnbench.core import events as ev
-from nnbench.core.format import best_epoch, first_metric, monitor_mode
-from nnbench.tui.messages import TrainingEvent, TrainingStateChanged
-from nnbench.tui.widgets.curve_chart import (
-    BEST_COLOR,
-    STOP_COLOR,
-    TRAIN_COLOR,
-    VAL_COLOR,
-    CurveChart,
-)
+from nnbench.core.errors import NnbenchError
+from nnbench.core.run_state import RunState
+from nnbench.core.text import printable
+from nnbench.tui.messages import RunRefused, TrainingEvents, TrainingStateChanged
+from nnbench.tui.widgets.curve_chart import CurveChart
 from nnbench.tui.widgets.early_stopping_status import EarlyStoppingStatus
 from nnbench.tui.widgets.epoch_progress import EpochProgress
 from nnbench.tui.widgets.event_log import EventLog
 from nnbench.tui.widgets.results_table import ResultsTable
+from nnbench.tui.widgets.run_charts import draw_run
 
 if TYPE_CHECKING:
     from nnbench.core.preset import Preset
-    from nnbench.core.training import TrainControls
 
 NARROW_WIDTH = 72
 """Below this many columns the two charts stack instead of standing side by side."""
@@ -54,16 +53,14 @@ _STATUS_LABEL = {
     "stopping": "◌ stopping", "finished": "✔ finished", "stopped": "■ stopped", "failed": "✘ failed",
     "interrupted": "✘ interrupted",
 }
+LIVE = ("starting", "running", "paused", "stopping")
 
 
 def show_error(widget: Widget, title: str, message: str) -> None:
-    """A readable error in a modal (the app's ErrorModal), or a notification if it is not there."""
-    try:
-        from nnbench.tui.screens.error_modal import ErrorModal
-    except ImportError:
-        widget.notify(message, title=title, severity="error", timeout=15)
-    else:
-        widget.app.push_screen(ErrorModal(title, message))
+    """A readable error in the app's ErrorModal (it shows text literally)."""
+    from nnbench.tui.screens.error_modal import ErrorModal
+
+    widget.app.push_screen(ErrorModal(title, message))
 
 
 class TrainPane(Widget):
@@ -126,30 +123,17 @@ class TrainPane(Widget):
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.controls: TrainControls | None = None
-        self._training = False
-        self._worker: Worker | None = None
-        self._reset_run_state()
-
-    def _reset_run_state(self, preset_name: str = "", metrics: tuple[str, ...] = ()) -> None:
-        self.status = "idle"
-        self.run_id: str | None = None
-        self.run_dir: str | None = None
-        self.preset_name = preset_name
-        self.preferred_metrics = metrics
-        self.epochs = 0
-        self.epoch = 0
-        self.steps: int | None = None
-        self.monitor: str | None = None
-        self.metric: str | None = None
-        self.history: dict[str, list[float]] = {}
-        self.epoch_numbers: list[int] = []
-        self.epoch_logs: dict[int, dict[str, float]] = {}
-        self.last_logs: dict[str, float] = {}
-        self.restored_epoch: int | None = None
-        """The epoch whose weights EarlyStopping restored: the model the test set sees."""
-        self.evaluated = False
-        self.finished: ev.RunFinished | None = None
+        self.state = RunState()
+        self._following: str | None = None
+        """The run folder whose events this view takes (messages from an earlier one are dropped)."""
+        self._follow_stop = threading.Event()
+        self._announced = False
+        """True while the app was told (TrainingStateChanged) that a run is live here."""
+        self._saw_live = False
+        self._log_shown = 0
+        self._epochs_drawn = -1
+        self._results_shown = False
+        self._ended_shown = False
 
     # --- layout -------------------------------------------------------------------------------
 
@@ -201,275 +185,318 @@ class TrainPane(Widget):
 
     @property
     def is_training(self) -> bool:
-        """True from ``start`` until the training thread has really ended."""
-        return self._training
+        """True while the run shown here is live (starting, training, paused, stopping)."""
+        return self.state.status in LIVE
+
+    @property
+    def run_dir(self) -> str | None:
+        return self.state.run_dir
 
     def start(self, preset: Preset, runs_dir: Path | str | None) -> None:
-        """Train ``preset`` in a thread worker, recording the run under ``runs_dir``."""
-        if self._training:
-            self.notify("A run is already training; stop it first (x).", severity="warning")
+        """Train ``preset`` in a process of its own, recorded under ``runs_dir``, and follow it."""
+        if self.is_training:
+            self.notify("A run is already training here; stop it first (x).", severity="warning")
             return
+        from nnbench.core.runs import default_runs_dir
+
+        launcher = getattr(self.app, "launcher", None)
+        self._reset(RunState(status="starting", preset_name=preset.name,
+                             preferred_metrics=tuple(preset.compile.metrics)))
+        self.early_stopping.reset("EarlyStopping" in preset.callbacks)
+        self.event_log.add("start", f"starting {printable(preset.name)}: loading data and "
+                                    "building the model in a process of its own")
+        self.progress.reset("loading data and Keras")
+        self._following = None
+        self._announce(True)
+        self._launch(preset, Path(runs_dir) if runs_dir is not None else default_runs_dir(),
+                     launcher, self._follow_stop)
+
+    def resume(self, run_dir: str | Path) -> None:
+        """Go on with the run in ``run_dir`` from its last finished epoch, and follow it."""
+        from nnbench.core.preset import load_preset
+
+        run_dir = Path(run_dir)
         try:
-            from nnbench.core.training import TrainControls
-        except ImportError as error:  # the engine is missing: say so instead of a traceback
-            show_error(self, "Training unavailable", f"nnbench.core.training cannot be imported: {error}")
+            preset = load_preset(run_dir / "preset.toml")
+        except NnbenchError as exc:
+            show_error(self, exc.title, exc.message)
             return
-        self.controls = TrainControls()
-        self._begin(preset)
-        self._training = True
-        self.post_message(TrainingStateChanged(running=True))
-        self._worker = self._train(preset, Path(runs_dir) if runs_dir is not None else None,
-                                   self.controls)
+        self._reset(RunState(run_dir=str(run_dir), run_id=run_dir.name, status="starting",
+                             preset_name=preset.name))
+        self.progress.reset("resuming: loading data and Keras")
+        self._following = None
+        self._announce(True)
+        self._resume(preset, run_dir, self._follow_stop)
+
+    @work(thread=True, exit_on_error=False, group="training", description="Resuming a run")
+    def _resume(self, preset: Preset, run_dir: Path, stop: threading.Event) -> None:
+        from nnbench.core.launch import launch_run
+        from nnbench.core.runs import RunStore
+        from nnbench.core.training import resumable
+
+        try:
+            record = RunStore(run_dir.parent).read(run_dir)
+            done = resumable(run_dir, record.epochs_done)
+            epochs = record.epochs or preset.fit.epochs
+            if done >= epochs:
+                raise NnbenchError(f"the run has done {done} of {epochs} epochs: nothing to resume")
+            launch_run(preset, run_dir.parent, epochs=epochs, resume=run_dir).wait_started()
+        except NnbenchError as exc:
+            self.post_message(RunRefused(exc.title, exc.message))
+            return
+        # Its new RunStarted is on disk now: the whole history replays, then the new epochs.
+        self.post_message(TrainingEvents(str(run_dir), [], attached=True))
+        self._follow_folder(str(run_dir), stop)
+
+    def attach(self, run_dir: str | Path) -> None:
+        """Show the run in ``run_dir``: replayed from its events, then followed while it trains."""
+        run_dir = str(run_dir)
+        if run_dir == self._following and self.state.events_seen:
+            return
+        self._reset(RunState(run_dir=run_dir, run_id=PurePath(run_dir).name, status="starting"))
+        self.early_stopping.reset(None)
+        self.progress.reset("reading the run")
+        self._following = run_dir
+        self._follow(run_dir, self._follow_stop)
+
+    def _reset(self, state: RunState) -> None:
+        self._follow_stop.set()  # the earlier follower (if any) ends at its next poll
+        self._follow_stop = threading.Event()
+        if self._announced:
+            self._announce(False)
+        self.state = state
+        self._saw_live = state.status == "starting"
+        self._log_shown = 0
+        self._epochs_drawn = -1
+        self._results_shown = self._ended_shown = False
+        self.remove_class("-has-results", "-not-evaluated")
+        with self.app.batch_update():
+            self.event_log.clear()
+            self.results_table.show_results({})
+            draw_run(state, self.loss_chart, self.metric_chart)
+            self._update_header()
+
+    def _announce(self, running: bool) -> None:
+        self._announced = running
+        finished = self.state.finished
+        self.post_message(TrainingStateChanged(
+            running=running, status=None if running else (finished.status if finished else None),
+            run_dir=self.state.run_dir))
+
+    def _control(self, action: str) -> bool:
+        if not self.is_training:
+            return False
+        if self.state.run_dir is None:
+            self.notify("The run is still starting; try again in a moment.", severity="warning")
+            return False
+        self._send_control(self.state.run_dir, action)
+        return True
 
     def stop_now(self) -> None:
-        """Stop at the next batch; the run is saved as stopped."""
-        if not (self._training and self.controls):
-            return
-        self.controls.stop.set()
-        self.controls.pause.clear()  # a paused trainer must wake up to see the stop
-        self._set_status("stopping")
-        self.event_log.add("stopped", "stop requested: stopping at the next batch")
+        """Stop at the next batch; the run is saved as stopped, with its model."""
+        if self._control("stop"):
+            self.state.status = "stopping"
+            self._set_status_classes()
+            self._update_header()
 
     def stop_after_epoch(self) -> None:
         """Let the epoch in flight finish, then stop."""
-        if not (self._training and self.controls):
-            return
-        self.controls.stop_after_epoch.set()
-        self.controls.pause.clear()  # a paused run would otherwise never reach the epoch's end
-        self._set_status("stopping")
-        epoch = f" {self.epoch}" if self.epoch else ""
-        self.event_log.add("stopped", f"stop requested: stopping after epoch{epoch}")
+        if self._control("stop_after_epoch"):
+            self.state.status = "stopping"
+            self._set_status_classes()
+            self._update_header()
 
     def toggle_pause(self) -> None:
         """Pause between batches, or resume."""
-        if not (self._training and self.controls) or self.controls.stop.is_set():
-            return
-        if self.controls.pause.is_set():
-            self.controls.pause.clear()
-        else:
-            self.controls.pause.set()
-            self.progress.set_paused(True)
+        if self.state.status in ("running", "paused"):
+            paused = self.state.status == "paused"
+            if self._control("resume" if paused else "pause") and not paused:
+                self.progress.set_paused(True)
 
     def on_unmount(self) -> None:
-        # Leaving (quitting) while training: ask the thread to stop so it does not outlive the app.
-        if self._training and self.controls:
-            self.controls.stop.set()
-            self.controls.pause.clear()
+        # The run goes on in its own process; only following it ends with the app.
+        self._follow_stop.set()
 
-    # --- the thread ---------------------------------------------------------------------------
+    # --- the threads --------------------------------------------------------------------------
 
-    def _forward(self, event: Any) -> None:
-        """The trainer's listener, called on the training thread: post, never touch widgets."""
-        self.post_message(TrainingEvent(event))
+    @work(thread=True, exit_on_error=False, group="training", description="Starting a run")
+    def _launch(self, preset: Preset, runs_dir: Path, launcher: Any, stop: threading.Event) -> None:
+        from nnbench.core.launch import launch_run
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="training",
-          description="Training")
-    def _train(self, preset: Preset, runs_dir: Path | None, controls: TrainControls
-               ) -> ev.RunFinished | None:
-        status, run_dir = "failed", None
         try:
-            from nnbench.core.training import Trainer
+            started = (launcher or launch_run)(preset, runs_dir).wait_started()
+        except NnbenchError as exc:
+            self.post_message(RunRefused(exc.title, exc.message))
+            return
+        self.post_message(TrainingEvents(str(started.run_dir), [], attached=True))
+        self._follow_folder(str(started.run_dir), stop)
 
-            trainer = Trainer(preset, runs_dir, listeners=[self._forward], controls=controls)
-            final = trainer.run()
-            status, run_dir = final.status, final.run_dir
-            return final
-        finally:
-            # Posted when the thread is really done, so the app re-enables Ctrl+R only then.
-            self.post_message(TrainingStateChanged(running=False, status=status, run_dir=run_dir))
+    @work(thread=True, exit_on_error=False, group="following", description="Following a run")
+    def _follow(self, run_dir: str, stop: threading.Event) -> None:
+        self._follow_folder(run_dir, stop)
 
-    def on_training_state_changed(self, message: TrainingStateChanged) -> None:
-        if not message.running:
-            self._training = False
-            if message.run_dir:
-                self.run_dir = message.run_dir
+    def _follow_folder(self, run_dir: str, stop: threading.Event) -> None:
+        from nnbench.core.follow import RunFollower
+
+        for events in RunFollower(run_dir).follow(stop):
+            if stop.is_set():
+                return
+            self.post_message(TrainingEvents(run_dir, events))
+
+    @work(thread=True, exit_on_error=False, group="controls", description="Sending a control")
+    def _send_control(self, run_dir: str, action: str) -> None:
+        from nnbench.core.control import request
+
+        try:
+            request(run_dir, action)  # type: ignore[arg-type]
+        except OSError as exc:
+            self.app.call_from_thread(self.notify, f"Could not reach the run: {exc.strerror}",
+                                      severity="error")
+
+    def on_run_refused(self, message: RunRefused) -> None:
+        self.state.status = "idle"
+        self.event_log.add("error", f"not started: {printable(message.text, newlines=True)}")
+        self.progress.reset("not started")
+        self.early_stopping.reset(None)
+        self._announce(False)
+        self._update_header()
+        show_error(self, message.title, message.text)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "training" or event.state != WorkerState.ERROR:
+        if event.worker.group not in ("training", "following") or event.state != WorkerState.ERROR:
             return
         error = event.worker.error
         text = f"{type(error).__name__}: {error}" if error is not None else "unknown error"
-        if self.finished is None:
-            self._set_status("failed")
-            self.progress.finish("failed")
-        self.event_log.add("error", f"training crashed: {text}")
-        show_error(self, "Training crashed", f"{text}\n\nFinished epochs are kept in the run folder.")
+        self.event_log.add("error", f"following the run failed: {printable(text)}")
+        if self._announced:
+            self._announce(False)
+        show_error(self, "Could not follow the run", f"{text}\n\nThe run itself goes on in its "
+                   "own process; the Runs tab lists it.")
 
     # --- events -------------------------------------------------------------------------------
 
-    def _begin(self, preset: Preset) -> None:
-        """Clear the view for a new run."""
-        self._reset_run_state(preset.name, tuple(preset.compile.metrics))
-        self.remove_class("-has-results", "-not-evaluated")
+    def on_training_events(self, message: TrainingEvents) -> None:
+        if message.attached:  # our launch has a folder now: follow its events from here on
+            self._following = message.run_dir
+            self.state.run_dir = message.run_dir
+            return
+        if message.run_dir != self._following:
+            return  # from a follower this view has left
+        state = self.state
+        for event in message.events:
+            state.apply(event)
+            if isinstance(event, (ev.BatchProgress, ev.EpochStarted)) and not state.finished:
+                self._saw_live = True
+        self._draw()
+
+    def _draw(self) -> None:
+        state = self.state
         with self.app.batch_update():
-            self.loss_chart.clear(title="loss")
-            self.metric_chart.clear(title=(preset.compile.metrics or ["metric"])[0])
-            self.loss_chart.replot()
-            self.metric_chart.replot()
-            self.results_table.show_results({})
-            self.event_log.clear()
-            self.event_log.add("start", f"starting {preset.name}: loading data and building the model")
-            self.progress.reset("loading data and Keras")
-            self.early_stopping.reset("EarlyStopping" in preset.callbacks)
-            self._set_status("starting")
-
-    def on_training_event(self, message: TrainingEvent) -> None:
-        event = message.event
-        if not isinstance(event, (ev.BatchProgress, ev.EpochStarted)):
-            self.event_log.add_event(event)
-        handler = getattr(self, f"_on_{type(event).__name__}", None)
-        if handler is not None:
-            handler(event)
-
-    def _on_RunStarted(self, event: ev.RunStarted) -> None:  # noqa: N802 (named after the event)
-        self.run_id, self.run_dir = event.run_id, event.run_dir
-        self.preset_name = event.preset_name
-        self.epochs, self.steps, self.monitor = event.epochs, event.steps_per_epoch, event.monitor
-        self.progress.reset("")
-        self._set_status("running")
-
-    def _on_EpochStarted(self, event: ev.EpochStarted) -> None:  # noqa: N802
-        self.epoch, self.epochs = event.epoch, event.epochs
-        self.progress.epoch_started(event, self.steps)
-        self._update_header()
-
-    def _on_BatchProgress(self, event: ev.BatchProgress) -> None:  # noqa: N802
-        if event.steps:
-            self.steps = event.steps
-        if self.status == "paused":
-            self._set_status("running")
-            self.progress.set_paused(False)
-        self.progress.batch(event)
-
-    def _on_EpochEnded(self, event: ev.EpochEnded) -> None:  # noqa: N802
-        self.epoch, self.epochs = event.epoch, event.epochs
-        self.last_logs = dict(event.logs)
-        self.epoch_logs[event.epoch] = dict(event.logs)
-        self.epoch_numbers.append(event.epoch)
-        for key, value in event.logs.items():
-            self.history.setdefault(key, []).append(value)
-        if event.learning_rate is not None:
-            self.history.setdefault("learning_rate", []).append(event.learning_rate)
-        if self.monitor is None:
-            self.monitor = "val_loss" if "val_loss" in event.logs else "loss"
-        if self.metric is None:
-            self.metric = first_metric(event.logs, self.preferred_metrics)
-        with self.app.batch_update():
-            self._plot_epoch(event)
-            self.progress.epoch_ended(event, self.steps)
-            if event.early_stopping is not None:
-                self.early_stopping.show_state(event.early_stopping)
+            for line in state.log[self._log_shown:]:
+                self.event_log.add(line.kind, line.text)
+            self._log_shown = len(state.log)
+            if state.epoch != self._epochs_drawn or state.early_stopped is not None:
+                self._epochs_drawn = state.epoch
+                draw_run(state, self.loss_chart, self.metric_chart)
+            self._draw_progress()
+            if state.early_stopped is not None:
+                self.early_stopping.show_stopped(state.early_stopped)
+            elif state.patience is not None:
+                self.early_stopping.show_state(state.patience)
+            if state.evaluated and not self._results_shown:
+                self._show_results()
+            self._set_status_classes()
             self._update_header()
+        if state.finished is not None and not self._ended_shown:
+            self._ended(state.finished)
+        elif state.is_live and state.status != "starting" and not self._announced and self._saw_live:
+            self._announce(True)  # attached to a run that is training: x, e and p reach it
 
-    def _plot_epoch(self, event: ev.EpochEnded) -> None:
-        loss_chart, metric_chart = self.loss_chart, self.metric_chart
-        logs = event.logs
-        loss_chart.append("loss", event.epoch, logs.get("loss", math.nan), TRAIN_COLOR)
-        if "val_loss" in logs:
-            loss_chart.append("val_loss", event.epoch, logs["val_loss"], VAL_COLOR)
-        if self.metric is not None:
-            metric_chart.title = self.metric
-            metric_chart.append(self.metric, event.epoch, logs.get(self.metric, math.nan), TRAIN_COLOR)
-            if f"val_{self.metric}" in logs:
-                metric_chart.append(f"val_{self.metric}", event.epoch, logs[f"val_{self.metric}"],
-                                    VAL_COLOR)
-        elif event.learning_rate is not None:  # no metric compiled: the learning rate is worth a look
-            metric_chart.title = "learning rate"
-            metric_chart.append("learning_rate", event.epoch, event.learning_rate, TRAIN_COLOR)
-        best = self._best(event)
-        for chart in (loss_chart, metric_chart):
-            chart.set_marker("best", best[0] if best else None,
-                             f"best epoch {best[0]}" if best else "", BEST_COLOR)
-            chart.replot()
+    def _draw_progress(self) -> None:
+        state, progress = self.state, self.progress
+        if state.finished is not None:
+            return
+        if state.status == "paused":
+            progress.set_paused(True)
+            return
+        progress.set_paused(False)
+        if state.batch is not None:
+            progress.batch(state.batch)
+        elif state.epoch_in_flight > state.epoch:
+            progress.epoch_started(ev.EpochStarted(state.epoch_in_flight, state.epochs), state.steps)
+        elif state.epoch:
+            last = state.epoch_logs.get(state.epoch, {})
+            progress.epoch_ended(ev.EpochEnded(state.epoch, state.epochs, last, None, 0.0),
+                                 state.steps)
 
-    def _best(self, event: ev.EpochEnded) -> tuple[int, float] | None:
-        """The best epoch of the monitored quantity: EarlyStopping's own word when it watches it."""
-        state = event.early_stopping
-        if state is not None and state.monitor == self.monitor and state.best_epoch is not None:
-            return state.best_epoch, state.best if state.best is not None else math.nan
-        if self.monitor not in self.history:
-            return None
-        return best_epoch(self.epoch_numbers, self.history[self.monitor], monitor_mode(self.monitor))
-
-    def _on_EarlyStopped(self, event: ev.EarlyStopped) -> None:  # noqa: N802
-        self.early_stopping.show_stopped(event)
-        if event.restored_weights and event.best_epoch in self.epoch_logs:
-            self.restored_epoch = event.best_epoch
-        with self.app.batch_update():
-            for chart in (self.loss_chart, self.metric_chart):
-                chart.set_marker("stop", event.stopped_epoch, f"early stop {event.stopped_epoch}",
-                                 STOP_COLOR)
-                if event.best_epoch is not None:
-                    chart.set_marker("best", event.best_epoch, f"best epoch {event.best_epoch}",
-                                     BEST_COLOR)
-                chart.replot()
-
-    def _on_Paused(self, event: ev.Paused) -> None:  # noqa: N802
-        self.progress.set_paused(event.paused)
-        if self.status in ("running", "paused"):
-            self._set_status("paused" if event.paused else "running")
-
-    def _on_Evaluated(self, event: ev.Evaluated) -> None:  # noqa: N802
-        self.evaluated = True
-        if self.restored_epoch is not None:
+    def _show_results(self) -> None:
+        state = self.state
+        self._results_shown = True
+        if state.restored_epoch is not None:
             # The test set saw the restored weights: compare with that epoch's validation, not
             # the last one's.
-            self.results_table.show_results(event.metrics, self.epoch_logs[self.restored_epoch],
-                                             f"val (epoch {self.restored_epoch}, restored)")
+            self.results_table.show_results(state.test_metrics, state.epoch_logs[state.restored_epoch],
+                                            f"val (epoch {state.restored_epoch}, restored)")
         else:
-            self.results_table.show_results(event.metrics, self.last_logs)
+            self.results_table.show_results(state.test_metrics, state.last_logs)
         self.add_class("-has-results")
 
-    def _on_RunFinished(self, event: ev.RunFinished) -> None:  # noqa: N802
-        self.finished = event
-        if event.run_dir:
-            self.run_dir = event.run_dir
-        # The header names the last finished epoch, as "stopped after N epochs" does, not the
-        # epoch that was in flight when the run ended.
-        self.epoch = event.epochs_done
-        self._set_status(event.status)
+    def _ended(self, event: ev.RunFinished) -> None:
+        self._ended_shown = True
         epochs = f"{event.epochs_done} epoch{'s' if event.epochs_done != 1 else ''}"
         self.progress.finish(f"{event.status} after {epochs}")
-        if event.status == "stopped" and not self.evaluated:
+        if event.status in ("stopped", "interrupted") and not self.state.evaluated:
             self._show_not_evaluated(event)
-        if event.status == "failed":
-            show_error(self, event.error_title or "Training failed",
-                       event.error or "Training failed without a message.")
+        if self._announced:
+            self._announce(False)
+        if event.status in ("failed", "interrupted") and self._saw_live:
+            show_error(self, printable(event.error_title or f"Training {event.status}"),
+                       printable(event.error or f"Training {event.status} without a message.",
+                                 newlines=True))
 
     def _show_not_evaluated(self, event: ev.RunFinished) -> None:
         """A hard stop skips the test set: say so where the results would be, and where the model is."""
-        text = "stopped before evaluation"
-        if event.run_dir:
-            model = str(PurePath(event.run_dir) / "model.keras")
+        text = "stopped before evaluation" if event.status == "stopped" else "not evaluated"
+        if event.run_dir and event.status == "stopped":
+            model = printable(str(PurePath(event.run_dir) / "model.keras"))
             text += (f"; the model as of epoch {event.epochs_done} is saved in {model}"
                      if event.epochs_done else f"; the untrained model is saved in {model}")
+        elif event.run_dir:
+            text += f"; nnbench resume {printable(PurePath(event.run_dir).name)} goes on"
         self.event_log.add("stopped", text)
         self.query_one("#results-note", Static).update(text)
         self.add_class("-not-evaluated")
 
     # --- header -------------------------------------------------------------------------------
 
-    def _set_status(self, status: str) -> None:
-        self.status = status
+    @property
+    def status(self) -> str:
+        return self.state.status
+
+    def _set_status_classes(self) -> None:
+        status = self.state.status
         for name in ("running", "paused", "finished", "stopped", "failed"):
-            self.set_class(status == name or (name == "running" and status == "stopping"),
-                           f"-{name}")
-        self._update_header()
+            self.set_class(status == name or (name == "running" and status == "stopping")
+                           or (name == "failed" and status == "interrupted"), f"-{name}")
 
     def _update_header(self) -> None:
         header = self.query("#train-header")
         if not header:
             return
-        text = Text(_STATUS_LABEL.get(self.status, self.status), style="bold")
-        if self.status == "idle":
+        state = self.state
+        text = Text(_STATUS_LABEL.get(state.status, state.status), style="bold")
+        if state.status == "idle" and not state.run_id:
             text.append("  no run yet: Ctrl+R trains the working preset", style="")
         else:
-            parts = [self.run_id] if self.run_id else []
-            if self.preset_name and not (self.run_id or "").endswith(self.preset_name):
-                parts.append(self.preset_name)  # the run id already ends with the preset's name
-            if self.epoch:
-                parts.append(f"epoch {self.epoch}/{self.epochs}")
-            if self.monitor:
-                parts.append(f"monitor {self.monitor}")
+            parts = [printable(state.run_id)] if state.run_id else []
+            name = printable(state.preset_name)
+            if name and not (state.run_id or "").endswith(state.preset_name):
+                parts.append(name)  # the run id already ends with the preset's name
+            if state.epochs:
+                # The last finished epoch, as "stopped after N epochs" says; the progress line
+                # names the epoch in flight.
+                parts.append(f"epoch {state.epoch}/{state.epochs}")
+            if state.monitor:
+                parts.append(f"monitor {state.monitor.name}")
             text.append("  " + " · ".join(parts))
         header.first(Static).update(text)

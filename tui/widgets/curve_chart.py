@@ -22,6 +22,8 @@ from rich.text import Span, Text
 from textual.events import Resize
 from textual.widget import Widget
 
+from nnbench.core.downsample import downsample, points_for_width
+
 # Colours are ANSI palette numbers (0-15) so the chart reads the same in a 16-colour terminal.
 TRAIN_COLOR = 12  # bright blue
 VAL_COLOR = 13  # bright magenta
@@ -272,7 +274,11 @@ class CurveChart(Widget):
         return Text("\n".join(lines), style=style, no_wrap=True, overflow="crop")
 
     def _build(self, width: int, height: int) -> Text:
-        runs = [(curve, _segments(curve.xs, curve.ys)) for curve in self.curves.values()]
+        # Long histories are cut to what the width can show, keeping each stretch's extremes and
+        # gaps (core/downsample.py): 10,000 epochs redraw as fast as 100.
+        budget = points_for_width(width)
+        runs = [(curve, _segments(*downsample(curve.xs, curve.ys, budget)))
+                for curve in self.curves.values()]
         if not any(segments for _, segments in runs):
             return self._empty(width, height)
         if width < _MIN_WIDTH or height < _MIN_HEIGHT:

@@ -1,23 +1,21 @@
 """The run's story, one line per thing that happened: started, epochs, learning-rate changes,
 checkpoints, non-finite loss, early stop, pause, the end.
 
-``describe(event)`` turns a core event into words; ``EventLog`` shows them and keeps the plain text
-(``entries``) so tests and copy-paste see exactly what the user sees.
+core/describe.py turns a core event into words (the CLI prints the same lines); ``EventLog`` shows
+them and keeps the plain text (``entries``) so tests and copy-paste see exactly what the user sees.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import PurePath
-from typing import Any
 
 from rich.table import Table
 from rich.text import Text
 from textual.events import Resize
 from textual.widgets import RichLog
 
-from nnbench.core import events as ev
-from nnbench.core.format import fmt_logs, fmt_lr, fmt_seconds, fmt_value
+from nnbench.core.describe import describe
+from nnbench.core.events import Event
 
 # kind -> Rich style; ANSI names so a 16-colour terminal shows them as meant.
 STYLES = {
@@ -33,60 +31,6 @@ STYLES = {
     "finished": "bold green",
     "stopped": "bold yellow",
 }
-
-
-def _shape(shape: tuple[int | None, ...]) -> str:
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
-
-
-def describe(event: Any) -> list[tuple[str, str]]:
-    """(kind, text) lines for a core event; [] for events the log does not show (batches)."""
-    if isinstance(event, ev.RunStarted):
-        summary, data = event.summary, event.data
-        params = f"{summary.total:,} parameters"
-        if summary.non_trainable:
-            params += f" ({summary.trainable:,} trainable)"
-        counts = f"{data.train_samples:,} train / {data.val_samples:,} val / {data.test_samples:,} test"
-        classes = f", {data.num_classes} classes" if data.num_classes else ""
-        # data.notes arrive as Notice events of their own.
-        return [("start", f"Run {event.run_id} started: {event.preset_name}, {event.epochs} epochs"),
-                ("info", f"model: {len(summary.rows)} layers, {params}"),
-                ("info", f"data: {data.source}: {counts}, input {_shape(data.input_shape)}{classes}")]
-    if isinstance(event, ev.Notice):
-        return [("notice", event.text)]
-    if isinstance(event, ev.EpochEnded):
-        lr = f"  lr {fmt_lr(event.learning_rate)}" if event.learning_rate is not None else ""
-        return [("epoch", f"epoch {event.epoch}/{event.epochs}  {fmt_logs(event.logs)}{lr}  "
-                          f"{fmt_seconds(event.seconds)}")]
-    if isinstance(event, ev.LearningRateChanged):
-        return [("lr", f"epoch {event.epoch}: learning rate {fmt_lr(event.old)} -> {fmt_lr(event.new)}")]
-    if isinstance(event, ev.CheckpointSaved):
-        value = f" ({event.monitor} {fmt_value(event.value)})" if event.value is not None else ""
-        # The file name is enough: checkpoints live in the run's folder.
-        name = PurePath(event.path).name or event.path
-        return [("checkpoint", f"epoch {event.epoch}: checkpoint saved{value} to {name}")]
-    if isinstance(event, ev.NonFiniteLoss):
-        where = f"epoch {event.epoch}" + (f" batch {event.batch}" if event.batch is not None else "")
-        return [("error", f"{where}: loss became {fmt_value(event.value)}; training stops")]
-    if isinstance(event, ev.EarlyStopped):
-        text = f"early stop at epoch {event.stopped_epoch}"
-        if event.best_epoch is not None:
-            text += f"; best epoch {event.best_epoch} {event.monitor} {fmt_value(event.best_value)}"
-        text += "; best weights restored" if event.restored_weights else "; last weights kept"
-        return [("early", text)]
-    if isinstance(event, ev.Paused):
-        return [("warning", "paused (p resumes)" if event.paused else "resumed")]
-    if isinstance(event, ev.Evaluated):
-        return [("finished", f"test: {fmt_logs(event.metrics)}")]
-    if isinstance(event, ev.RunFinished):
-        epochs = f"{event.epochs_done} epoch{'s' if event.epochs_done != 1 else ''}"
-        if event.status == "finished":
-            return [("finished", f"finished after {epochs}")]
-        if event.status == "failed":
-            title = f"{event.error_title}: " if event.error_title else ""
-            return [("error", f"failed after {epochs}: {title}{event.error or 'unknown error'}")]
-        return [("stopped", f"{event.status} after {epochs}")]
-    return []
 
 
 class EventLog(RichLog):
@@ -171,9 +115,9 @@ class EventLog(RichLog):
             self.write(line, scroll_end=False)
         self.scroll_end(animate=False)
 
-    def add_event(self, event: Any) -> None:
-        for kind, text in describe(event):
-            self.add(kind, text)
+    def add_event(self, event: Event) -> None:
+        for line in describe(event):
+            self.add(line.kind, line.text)
 
     def texts(self) -> list[str]:
         return [text for _, text in self.entries]
