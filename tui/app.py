@@ -1,11 +1,12 @@
-"""The nnbench app: holds the working preset and its unsaved flag, wires the keys to the views,
-loads TensorFlow in the background, and keeps TensorFlow's native log off the screen."""
+"""The nnbench app: wires the keys to the views around one working ``Session`` (the preset, its
+path, the unsaved flag, undo, the data loaded for it), loads TensorFlow in the background, keeps
+TensorFlow's native log off the screen, and turns an exception in any action into a message."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
+import traceback
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -16,13 +17,19 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.driver import Driver
 from textual.screen import ModalScreen, Screen
-from textual.widgets import TabbedContent
+from textual.widgets import Input, TabbedContent
+from textual.worker import Worker, WorkerState
 
+from nnbench.core.compat import Problem, problems
 from nnbench.core.errors import NnbenchError, PresetError
 from nnbench.core.events import DataInfo
+from nnbench.core.launch import Launcher
 from nnbench.core.preset import DEFAULT_PRESET, Preset, load_preset, loads_preset, save_preset
-from nnbench.tui.commands import main_screen_commands
+from nnbench.core.text import printable
+from nnbench.tui.commands import guarded, main_screen_commands
+from nnbench.tui.keys import alt_digit
 from nnbench.tui.messages import KerasReady, PresetChanged, TrainingStateChanged
+from nnbench.tui.screens.build_pane import BuildPane
 from nnbench.tui.screens.confirm import ConfirmScreen
 from nnbench.tui.screens.data_pane import DataPane
 from nnbench.tui.screens.error_modal import ErrorModal
@@ -31,14 +38,12 @@ from nnbench.tui.screens.layer_edit import LayerEditScreen
 from nnbench.tui.screens.main_screen import TABS, MainScreen
 from nnbench.tui.screens.open_preset import OpenPresetScreen
 from nnbench.tui.screens.save_preset import SavePresetScreen
+from nnbench.tui.session import LoadedData, Session
 from nnbench.tui.widgets.layer_form import LayerForm
 from nnbench.tui.widgets.too_small import MIN_HEIGHT, MIN_WIDTH
 
-STOP_WAIT_SECONDS = 60
-"""How long quitting waits for the training thread to end after asking it to stop."""
-
 TRAINING_ACTIONS = ("stop_now", "stop_after_epoch", "toggle_pause")
-MAIN_SCREEN_ACTIONS = ("train", "open_preset", "save_preset", "show_tab", "help")
+MAIN_SCREEN_ACTIONS = ("train", "open_preset", "save_preset", "show_tab", "help", "undo")
 QUIET_WHILE_TRAINING = frozenset({"train", "open_preset", "save_preset"})
 """Keys that keep working while training but leave the footer to x, e and p (80 columns)."""
 
@@ -70,6 +75,18 @@ class NnbenchApp(App[int]):
                 tooltip="This list of keys"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True,
                 tooltip="Quit (asks first if training or unsaved)"),
+        Binding("ctrl+z", "undo", "Undo", id="app.undo", show=False, priority=True,
+                tooltip="Undo the last change to the layers or a field"),
+        # A digit typed into a field is a digit: plain digits switch tabs only where nothing can
+        # be typed (Textual gives printable keys to the focused text field first). Alt+digit
+        # switches from anywhere (see tui/keys.py) and is what the footer shows.
+        *(Binding(key, f"show_tab('{tab}')", "Tabs" if n == 1 else title,
+                  show=n == 1 and how == "alt", priority=True,
+                  key_display="M-1…7" if n == 1 else f"M-{n}", id=f"app.tab.{how}.{tab}",
+                  tooltip="Switch tab: Alt+1 … Alt+7, also from inside a field "
+                          "(1 … 7 where nothing is typed)")
+          for n, (tab, title) in enumerate(TABS.items(), start=1)
+          for how, key in zip(("alt", "esc"), alt_digit(n).split(","), strict=True)),
         *(Binding(str(n), f"show_tab('{tab}')", title, show=False, id=f"app.tab.{tab}")
           for n, (tab, title) in enumerate(TABS.items(), start=1)),
     ]
@@ -77,20 +94,43 @@ class NnbenchApp(App[int]):
     def __init__(self, preset: Preset, *, runs_dir: Path, preset_path: Path | None = None,
                  log_path: Path | None = None, log_start: int = 0,
                  driver_class: type[Driver] | None = None,
-                 not_opened: tuple[str, NnbenchError] | None = None) -> None:
+                 not_opened: tuple[str, NnbenchError] | None = None,
+                 launcher: Launcher | None = None, attach: Path | None = None) -> None:
         super().__init__(driver_class=driver_class)
+        self.launcher = launcher
+        """Starts a run (core.launch.launch_run: a process of its own); tests pass a thread one."""
+        self.attach_to = attach
+        """A run folder to show in the Train view at start (``nnbench attach RUN``)."""
         self.not_opened = not_opened
         """The preset asked for on the command line and why it could not be opened."""
-        self.preset = preset
-        self.preset_path = preset_path
+        self.session = Session(preset, preset_path)
         self.runs_dir = runs_dir
         self.log_path = log_path
         self.log_start = log_start
-        self.unsaved = False
         self.training = False
         self.keras_ready = False
-        self.data_info: DataInfo | None = None
+        self.problems: list[Problem] = []
+        """Where the loss, output, labels, metrics and callbacks disagree (nnbench.core.compat)."""
         self._quitting = False
+
+    # The views read the session through these.
+
+    @property
+    def preset(self) -> Preset:
+        return self.session.preset
+
+    @property
+    def preset_path(self) -> Path | None:
+        return self.session.path
+
+    @property
+    def unsaved(self) -> bool:
+        return self.session.unsaved
+
+    @property
+    def data_info(self) -> DataInfo | None:
+        """The loaded data's info, only while it is the data of the current settings."""
+        return self.session.data_info
 
     # --- setup -------------------------------------------------------------------------------
 
@@ -111,6 +151,32 @@ class NnbenchApp(App[int]):
         self._load_keras()
         if self.not_opened is not None:
             self.call_after_refresh(self._say_not_opened)
+        if self.attach_to is not None:
+            self.call_after_refresh(self.attach_run, self.attach_to)
+
+    def resume_run(self, run_dir: Path) -> None:
+        """Go on with an interrupted or stopped run, in a process of its own, and watch it."""
+        train_pane = self.main.train_pane
+        if train_pane is None:
+            return
+        if self.training:
+            self.notify("A run is training here; stop it first (x) or wait for it.",
+                        severity="warning")
+            return
+        self.action_show_tab("train")
+        train_pane.resume(run_dir)
+
+    def clone_run(self, run_dir: Path) -> None:
+        """A run's preset back into the builder, to change and train again."""
+        self._open_preset(str(run_dir / "preset.toml"))
+
+    def attach_run(self, run_dir: Path | str) -> None:
+        """Show a run (live or finished) in the Train view, as a run started here is shown."""
+        train_pane = self.main.train_pane
+        if train_pane is None:
+            return
+        self.action_show_tab("train")
+        train_pane.attach(run_dir)
 
     def _say_not_opened(self) -> None:
         assert self.not_opened is not None
@@ -145,9 +211,31 @@ class NnbenchApp(App[int]):
         main = self.main
         for pane in (main.build_pane, main.compile_pane, main.fit_pane, main.data_pane):
             pane.show_preset(self.preset)
-        main.build_pane.set_data_info(self.data_info)
-        main.fit_pane.set_training_samples(None)
+        self._show_loaded()
         self._update_title()
+        self.call_after_refresh(self.check_compatibility)  # once the fields are rebuilt
+
+    def check_compatibility(self) -> None:
+        """Find every loss / output / label / metric / callback problem now and show each at
+        its field (pure Python, so it runs on every change)."""
+        main = self.main
+        build = main.build_pane
+        self.problems = problems(self.preset, self.data_info, build.output_shape)
+        shown: set[str] = set()
+        for pane in (main.compile_pane, main.fit_pane, main.data_pane):
+            shown |= pane.show_problems(self.problems)
+        build.show_problems([p for p in self.problems if p.key not in shown])
+
+    def on_build_pane_checked(self, message: BuildPane.Checked) -> None:
+        self.check_compatibility()
+
+    def _show_loaded(self) -> None:
+        """Show the data loaded for the current settings, or that there is none, everywhere."""
+        main = self.main
+        session = self.session
+        main.build_pane.set_data_info(session.data_info)
+        main.fit_pane.set_training_samples(session.training_samples)
+        main.data_pane.show_loaded(session.data_info, split_as_loaded=session.split_as_loaded)
 
     def _update_title(self) -> None:
         self.title = self.preset.name + (" •" if self.unsaved else "")
@@ -155,27 +243,96 @@ class NnbenchApp(App[int]):
 
     def set_preset(self, preset: Preset, path: Path | None) -> None:
         """Replace the working preset (opened from a file or the bundled ones)."""
-        self.preset = preset
-        self.preset_path = path
-        self.unsaved = False
-        self.data_info = None
+        self.session.open(preset, path)
         self._show_preset()
         self.main.status.message = f"opened {preset.name}"
 
     def on_preset_changed(self, message: PresetChanged) -> None:
-        loss_changed = message.preset.compile.loss != self.preset.compile.loss
-        self.preset = message.preset
-        self.unsaved = True
-        self._update_title()
+        before = self.preset
+        loaded_before = (self.session.data_info, self.session.split_as_loaded)
+        # Keys typed into one text field are one undo step; a pick, a toggle or a layer edit
+        # is a step of its own.
+        self.session.change(message.preset, message.reason,
+                            merges=isinstance(self.focused, Input))
+        self._changed_from(before, loaded_before)
+        self.check_compatibility()
         if message.reason:
             self.main.status.message = f"changed: {message.reason}"
-        if loss_changed:  # the output check depends on the loss
-            self.main.build_pane.schedule_analysis()
+
+    def _changed_from(self, before: Preset,
+                      loaded_before: tuple[DataInfo | None, bool]) -> None:
+        """Bring what depends on the preset up to date after it changed from ``before``."""
+        self._update_title()
+        if ((self.session.data_info, self.session.split_as_loaded) != loaded_before
+                or self.preset.data != before.data):
+            self._show_loaded()  # rechecks the stack if the data it checks against changed
+        if self.preset.compile.loss != before.compile.loss:
+            self.main.build_pane.schedule_analysis()  # the output check depends on the loss
 
     def on_data_pane_loaded(self, message: DataPane.Loaded) -> None:
-        self.data_info = message.info
-        self.main.build_pane.set_data_info(message.info)
-        self.main.fit_pane.set_training_samples(message.training_samples)
+        if not self.session.data_loaded(LoadedData(message.data, message.fit, message.info,
+                                                   message.training_samples)):
+            self.main.data_pane.show_loaded(self.session.data_info,
+                                            split_as_loaded=self.session.split_as_loaded,
+                                            dropped=message.info.source)
+            return
+        self._show_loaded()
+        self.check_compatibility()
+
+    def on_data_pane_load_failed(self, message: DataPane.LoadFailed) -> None:
+        self.session.data_load_failed(message.data)
+        self._show_loaded()
+        self.check_compatibility()
+
+    def action_undo(self) -> None:
+        """Undo the last change to the layers or a field (ctrl+z)."""
+        step = self.session.undo()
+        if step is None:
+            self.notify("Nothing to undo.", timeout=2)
+            return
+        main = self.main
+        where = main.focus_position()
+        self._show_preset()
+        main.status.message = f"undone: {step.reason}"
+        self.call_after_refresh(main.restore_focus, where)
+
+    # --- nothing crashes the app -------------------------------------------------------------
+
+    async def run_action(self, action: Any, default_namespace: Any = None,
+                         namespaces: Any = None) -> bool:
+        """Every key, click and palette action runs here: a bug in one is a message, not the
+        end of the app (and of the unsaved work)."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as exc:
+            self.report_failure(f"'{action}'" if isinstance(action, str) else "the action", exc)
+            return True
+
+    def report_failure(self, doing: str, error: BaseException) -> None:
+        """Show an unexpected exception in a dialog and keep its traceback in the log file."""
+        text = "".join(traceback.format_exception(error))
+        if self.log_path is not None:
+            try:
+                with self.log_path.open("a", encoding="utf-8") as log:
+                    log.write(f"nnbench: {doing} failed\n{text}")
+            except OSError:
+                pass
+        where = " The traceback is in the Log tab." if self.log_path is not None else ""
+        message = (f"{type(error).__name__}: {error}\n\nThe app keeps running and your unsaved "
+                   f"changes are kept.{where} This is a bug in nnbench; please report it.")
+        if isinstance(error, NnbenchError):  # a refusal that escaped its view: just say it
+            message = error.message
+        self.push_screen(ErrorModal(f"{doing.capitalize()} failed"
+                                    if not isinstance(error, NnbenchError) else error.title,
+                                    message))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The Train view reports its own worker's failures.
+        if event.state != WorkerState.ERROR or event.worker.group == "training":
+            return
+        error = event.worker.error
+        if error is not None:
+            self.report_failure(event.worker.description or event.worker.name or "a task", error)
 
     # --- keys --------------------------------------------------------------------------------
 
@@ -196,6 +353,7 @@ class NnbenchApp(App[int]):
                            else b for b in bindings]
 
     def action_show_tab(self, tab: str) -> None:
+        """Show a tab and focus its first control (alt+1 … alt+7, or 1 … 7 outside text)."""
         self.main.query_one(TabbedContent).active = tab
         self.main.focus_tab(tab)
 
@@ -212,19 +370,18 @@ class NnbenchApp(App[int]):
                 self.notify("Apply the layer (ctrl+s) or cancel it (esc) first.",
                             title=f"Cannot {doing} from the layer form", severity="warning")
             return True
-        refusals = self.main.refused_values()
+        self.check_compatibility()
+        refusals = self.main.refused_values() + self.main.problem_refusals(self.problems)
         if not refusals:
             return False
+        noun = "this" if len(refusals) == 1 else f"these {len(refusals)}"
         first = refusals[0]
         self.action_show_tab(first.tab)
         if first.field is not None:
             first.field.focus()
-        shown = [r.text for r in refusals[:4]]
-        if len(refusals) > 4:
-            shown.append(f"… and {len(refusals) - 4} more")
-        noun = "value" if len(refusals) == 1 else "values"
-        self.notify("\n".join(shown), title=f"Cannot {doing}: fix the refused {noun}",
-                    severity="error", timeout=10)
+        self.notify(printable("\n".join(r.text for r in refusals), newlines=True),
+                    title=f"Cannot {doing}: fix {noun} first",
+                    severity="error", timeout=12, markup=False)
         return True
 
     def action_train(self) -> None:
@@ -304,6 +461,10 @@ class NnbenchApp(App[int]):
         return sections
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        for command in self._system_commands(screen):
+            yield guarded(self, command)
+
+    def _system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):
             if command.title == "Quit":  # Textual's quits at once; ours asks first
                 yield SystemCommand("Quit", "Quit nnbench; asks first while training or with "
@@ -318,7 +479,7 @@ class NnbenchApp(App[int]):
     def action_open_preset(self) -> None:
         self._open_preset()
 
-    @work(group="dialog")
+    @work(group="dialog", exit_on_error=False, description="Opening a preset")
     async def _open_preset(self, choice: str | None = None) -> None:
         if choice is None:
             choice = await self.push_screen_wait(OpenPresetScreen())
@@ -362,7 +523,7 @@ class NnbenchApp(App[int]):
             return
         self.notify(f"Wrote {path}: plain Keras, run it with python", title="Exported", timeout=6)
 
-    @work(group="dialog")
+    @work(group="dialog", exit_on_error=False, description="Saving the preset")
     async def _save_preset(self) -> None:
         answer = await self.push_screen_wait(SavePresetScreen(
             self.preset.name, self.preset.description, self.preset_path))
@@ -383,9 +544,7 @@ class NnbenchApp(App[int]):
         if again != preset:
             self.notify("The saved file reads back differently; please report this.",
                         severity="warning")
-        self.preset = preset
-        self.preset_path = path.resolve()
-        self.unsaved = False
+        self.session.saved_as(preset, path.resolve())
         self._update_title()
         self.notify(f"Saved {name} to {path}", timeout=3)
 
@@ -395,18 +554,20 @@ class NnbenchApp(App[int]):
         if not self._quitting:
             self._quit()
 
-    @work(group="dialog")
+    @work(group="dialog", exit_on_error=False, description="Quitting")
     async def _quit(self) -> None:
         self._quitting = True
         try:
             if self.training:
                 extra = " Unsaved preset changes are lost." if self.unsaved else ""
+                run = self.main.train_pane.state.run_id if self.main.train_pane else None
+                attach = f" (`nnbench attach {run}`, or the Runs tab)" if run else ""
                 if not await self.push_screen_wait(ConfirmScreen(
                         "Training is running",
-                        "Stop the run and quit? Finished epochs are kept and the run is saved "
-                        f"as stopped.{extra}", yes="Stop and quit")):
+                        "Quit? The run goes on training in its own process; come back to it "
+                        f"any time{attach}. To stop it instead, press x first.{extra}",
+                        yes="Quit, keep training")):
                     return
-                await self.stop_training_and_wait()
             elif self.unsaved and not await self.push_screen_wait(ConfirmScreen(
                     "Unsaved changes", f"Quit and lose the changes to {self.preset.name}?",
                     yes="Quit without saving")):
@@ -415,21 +576,6 @@ class NnbenchApp(App[int]):
         finally:
             self._quitting = False
 
-    async def stop_training_and_wait(self) -> None:
-        """Ask the trainer to stop and wait (without blocking the screen) for its thread to end."""
-        train_pane = self.main.train_pane
-        if train_pane is None:
-            return
-        train_pane.stop_now()
-        self.main.status.training = "stopping…"
-        running = [w for w in self.workers if w.group == "training" and not w.is_finished]
-        if not running:
-            return
-        try:
-            await asyncio.wait_for(asyncio.gather(*(w.wait() for w in running),
-                                                  return_exceptions=True), STOP_WAIT_SECONDS)
-        except TimeoutError:
-            self.notify("Training did not stop in time; quitting anyway.", severity="warning")
 
 
 def _is_path(choice: str) -> bool:
@@ -439,11 +585,13 @@ def _is_path(choice: str) -> bool:
 def make_app(preset: Preset | None = None, *, runs_dir: Path, preset_path: Path | None = None,
              log_path: Path | None = None, log_start: int = 0,
              driver_class: type[Driver] | None = None,
-             not_opened: tuple[str, NnbenchError] | None = None) -> NnbenchApp:
+             not_opened: tuple[str, NnbenchError] | None = None,
+             launcher: Launcher | None = None, attach: Path | None = None) -> NnbenchApp:
     """The app on ``preset`` (default: the bundled default preset), storing runs in ``runs_dir``."""
     return NnbenchApp(preset or load_preset(DEFAULT_PRESET), runs_dir=Path(runs_dir),
                       preset_path=preset_path, log_path=log_path, log_start=log_start,
-                      driver_class=driver_class, not_opened=not_opened)
+                      driver_class=driver_class, not_opened=not_opened, launcher=launcher,
+                      attach=attach)
 
 
 def open_app(choice: str | None, *, runs_dir: Path, **kwargs: Any) -> NnbenchApp:
@@ -474,7 +622,7 @@ def _terminal_driver(terminal: TextIO) -> type[Driver] | None:
     return TerminalDriver
 
 
-def run_app(preset: str | None, runs_dir: Path | None) -> int:
+def run_app(preset: str | None, runs_dir: Path | None, *, attach: Path | None = None) -> int:
     """Open the app on a bundled preset name or a preset path (a bad one: see ``open_app``)."""
     from rich.console import Console
 
@@ -490,7 +638,7 @@ def run_app(preset: str | None, runs_dir: Path | None) -> int:
     with native_stderr_to(log_path):
         terminal = sys.stderr  # the real terminal: fd 2 itself now goes to the log file
         app = open_app(preset, runs_dir=runs_dir or default_runs_dir(), log_path=log_path,
-                       log_start=log_start, driver_class=_terminal_driver(terminal))
+                       log_start=log_start, driver_class=_terminal_driver(terminal), attach=attach)
         # A crash's traceback must reach the person, not the log file.
         app.error_console = Console(file=terminal, markup=False, highlight=False)
         result = app.run()

@@ -3,8 +3,9 @@ so a person who forgot the key can still find it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+import inspect
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
 
@@ -14,6 +15,29 @@ if TYPE_CHECKING:
     from nnbench.tui.app import NnbenchApp
 
 ONLY_WHILE_TRAINING = "only while training"
+
+
+def guarded(app: NnbenchApp, command: SystemCommand) -> SystemCommand:
+    """The command with its callback made safe: an exception in it (or in what it awaits) is
+    shown by ``app.report_failure`` instead of ending the app. The palette runs a callback
+    outside any action, so ``NnbenchApp.run_action``'s guard does not cover it."""
+    callback = command.callback
+
+    async def finish(pending: Awaitable[Any]) -> None:
+        try:
+            await pending
+        except Exception as exc:
+            app.report_failure(command.title, exc)
+
+    def run() -> Any:
+        try:
+            result = callback()
+        except Exception as exc:
+            app.report_failure(command.title, exc)
+            return None
+        return finish(result) if inspect.isawaitable(result) else None
+
+    return SystemCommand(command.title, command.help, run, command.discover)
 
 
 def main_screen_commands(app: NnbenchApp) -> Iterable[SystemCommand]:

@@ -15,9 +15,11 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from nnbench.core import catalog
+from nnbench.core.compat import Problem
 from nnbench.core.events import DataInfo
 from nnbench.core.model import ModelAnalysis
 from nnbench.core.preset import LayerSpec, ModelSpec, Preset
+from nnbench.core.text import printable
 from nnbench.tui.messages import PresetChanged
 from nnbench.tui.screens.add_layer import AddLayerScreen
 from nnbench.tui.screens.layer_edit import LayerEditScreen
@@ -63,6 +65,9 @@ class BuildPane(Vertical):
     BuildPane #checked-with { height: auto; padding: 0 1; color: $text-muted; }
     """
 
+    class Checked(Message):
+        """The stack on screen was checked by Keras: its output shape is known (or not)."""
+
     class Analyzed(Message):
         def __init__(self, generation: int, analysis: ModelAnalysis | None,
                      failure: str | None = None) -> None:
@@ -79,6 +84,8 @@ class BuildPane(Vertical):
         self._generation = 0
         self._analyzed_generation = -1
         self._timer: Timer | None = None
+        self.problems: list[Problem] = []
+        """Compatibility problems of the model's layers, and any no other view shows."""
 
     def compose(self) -> ComposeResult:
         yield LayerStack(id="layer-stack")
@@ -99,7 +106,10 @@ class BuildPane(Vertical):
         self._changed(post=False)
 
     def set_data_info(self, info: DataInfo | None) -> None:
-        """Data was loaded: its input shape and classes take part in the check."""
+        """The data of the current settings (None: not loaded for them): its input shape and
+        classes take part in the check."""
+        if info == self.data_info:
+            return
         self.data_info = info
         self.schedule_analysis()
 
@@ -114,6 +124,36 @@ class BuildPane(Vertical):
         if self.analysis_current and self.analysis is not None and self.analysis.error:
             return self.analysis.error.message
         return None
+
+    @property
+    def output_shape(self) -> tuple[int | None, ...] | None:
+        """The built model's output shape (with the batch axis), if the last check built it."""
+        if not self.analysis_current or self.analysis is None or not self.analysis.rows:
+            return None
+        last = max(self.analysis.rows, key=lambda row: row.index)
+        if last.index != len(self.spec.layers) - 1:
+            return None
+        text = last.output_shape.strip()
+        if not (text.startswith("(") and text.endswith(")")):
+            return None
+        dims: list[int | None] = []
+        for part in text[1:-1].split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if part == "None":
+                dims.append(None)
+            elif part.isdigit():
+                dims.append(int(part))
+            else:
+                return None
+        return tuple(dims)
+
+    def show_problems(self, problems: list[Problem]) -> None:
+        """Show compatibility problems of the layers (and any other view left unshown)."""
+        if problems != self.problems:
+            self.problems = problems
+            self._refresh_rows()
 
     def schedule_analysis(self) -> None:
         self._generation += 1
@@ -141,7 +181,7 @@ class BuildPane(Vertical):
     def action_add_layer(self) -> None:
         self._add_layer()
 
-    @work(exclusive=True, group="build-dialog")
+    @work(exclusive=True, group="build-dialog", exit_on_error=False, description="Adding a layer")
     async def _add_layer(self) -> None:
         layer_type = await self.app.push_screen_wait(AddLayerScreen())
         if not layer_type:
@@ -167,7 +207,8 @@ class BuildPane(Vertical):
         if self.spec.layers:
             self._edit_layer(self.stack.cursor_row)
 
-    @work(exclusive=True, group="build-dialog")
+    @work(exclusive=True, group="build-dialog", exit_on_error=False,
+          description="Editing a layer")
     async def _edit_layer(self, index: int) -> None:
         if not 0 <= index < len(self.spec.layers):
             return
@@ -225,25 +266,33 @@ class BuildPane(Vertical):
         self._analyzed_generation = event.generation
         self.analysis = event.analysis
         self._refresh_rows(failure=event.failure)
+        self.post_message(self.Checked())
 
     def _refresh_rows(self, failure: str | None = None) -> None:
         pending = not self.analysis_current
         analysis = None if pending else self.analysis
-        self.stack.show(self.spec, analysis, pending=pending)
+        flagged = {index for p in self.problems
+                   if (index := _layer_index(p.key)) is not None}
+        self.stack.show(self.spec, analysis, pending=pending, flagged=flagged)
         problem = self.query_one("#problem", Static)
         totals = self.query_one("#totals", Static)
-        text = ""
+        lines = []
         if failure:
-            text = f"✗ The model could not be checked: {failure}"
+            lines.append(f"✗ The model could not be checked: {failure}")
         elif analysis is not None and analysis.error is not None:
-            text = "✗ " + _problem_text(analysis, self.spec)
+            lines.append("✗ " + _problem_text(analysis, self.spec))
+        for p in self.problems:
+            line = "✗ " + _compat_text(p, self.spec)
+            if line not in lines and not (lines and p.message in lines[0]):
+                lines.append(line)
+        text = printable("\n".join(lines), newlines=True)
         problem.update(text)
         problem.set_class(not text, "-empty")
         preset: Preset = self.app.preset  # type: ignore[attr-defined]
         info = self.data_info
         data = (f"data {info.source}: input ({', '.join(str(d) for d in info.input_shape)})"
                 + (f", {info.num_classes} classes" if info.num_classes else "")
-                if info else "data not loaded (Data tab, l) to check shapes and classes")
+                if info else "data not loaded for these settings (Data tab, l) to check shapes and classes")
         self.query_one("#checked-with", Static).update(
             f"checked with loss {preset.compile.loss} · {data}")
         if pending:
@@ -254,6 +303,25 @@ class BuildPane(Vertical):
                           f"Non-trainable: {s.non_trainable:,}")
         else:
             totals.update("Total params: -  (the model does not build)")
+
+
+def _layer_index(key: str) -> int | None:
+    if not key.startswith("model.layers["):
+        return None
+    try:
+        return int(key[len("model.layers["):].split("]", 1)[0])
+    except ValueError:
+        return None
+
+
+def _compat_text(problem: Problem, spec: ModelSpec) -> str:
+    """A problem as the Build view says it: the row (1-based, as shown) and the parameter."""
+    index = _layer_index(problem.key)
+    if index is None or not 0 <= index < len(spec.layers):
+        return f"{problem.key}: {problem.message}"
+    param = problem.key.split("]", 1)[1].lstrip(".")
+    where = f"layer {index + 1} ({spec.layers[index].type})" + (f" {param}" if param else "")
+    return f"{where}: {problem.message}"
 
 
 def _problem_text(analysis: ModelAnalysis, spec: ModelSpec) -> str:

@@ -11,7 +11,9 @@ from textual.widgets.selection_list import Selection
 
 from nnbench.core import catalog
 from nnbench.core.catalog import Param
+from nnbench.core.compat import Problem
 from nnbench.core.preset import CompileSpec, OptimizerSpec, Preset
+from nnbench.core.text import printable
 from nnbench.tui.fields import UNSET
 from nnbench.tui.messages import PresetChanged
 from nnbench.tui.widgets.metric_list import MarkedSelectionList
@@ -29,6 +31,8 @@ class CompilePane(VerticalScroll):
     CompilePane { padding: 0 1; }
     CompilePane .section { text-style: bold; color: $primary; padding: 1 0 0 0; }
     CompilePane #optimizer-params { height: auto; }
+    CompilePane #metric-problems { height: auto; color: $error; text-style: bold; }
+    CompilePane #metric-problems.-empty { display: none; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -56,6 +60,26 @@ class CompilePane(VerticalScroll):
             *(Selection(f"{name:<10} {help}", name, name in chosen)
               for name, help in catalog.METRICS.items()),
             id="metrics")
+        yield Static("", id="metric-problems", classes="-empty", markup=False)
+
+    def show_problems(self, problems: list[Problem]) -> set[str]:
+        """Show each compatibility problem at its field; returns the keys shown."""
+        if not self.query("#metric-problems"):
+            return set()  # being rebuilt: the app shows them again once it is
+        by_key = {p.key: p.message for p in problems}
+        self.query_one("#loss", ParamField).set_problem(by_key.get("compile.loss"))
+        self.query_one("#optimizer", ParamField).set_problem(by_key.get("compile.optimizer"))
+        shown = {"compile.loss", "compile.optimizer"}
+        lines = []
+        for i, name in enumerate(self.compile.metrics):
+            key = f"compile.metrics[{i}]"
+            shown.add(key)
+            if key in by_key:
+                lines.append(f"✗ {name}: {by_key[key]}")
+        box = self.query_one("#metric-problems", Static)
+        box.update(printable("\n".join(lines), newlines=True))
+        box.set_class(not lines, "-empty")
+        return shown & set(by_key)
 
     def show_preset(self, preset: Preset) -> None:
         """Another preset was opened: rebuild the fields from it."""

@@ -1,4 +1,9 @@
-"""The Data view: where the samples come from, how they are prepared, and what was loaded."""
+"""The Data view: where the samples come from, how they are prepared, and what was loaded.
+
+What it shows as loaded is always the data of the settings on screen: the app keeps the loaded
+info in its session and calls ``show_loaded`` whenever the settings change; a load that finishes
+after they changed, or that fails, leaves the pane saying plainly that nothing is loaded for them.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +19,11 @@ from textual.widgets import Button, Static
 
 from nnbench.core import catalog
 from nnbench.core.catalog import Param
+from nnbench.core.compat import Problem
 from nnbench.core.errors import NnbenchError
 from nnbench.core.events import DataInfo
 from nnbench.core.preset import KERAS_SETS, SKLEARN_SETS, DataSpec, FitSpec, Preset
+from nnbench.core.text import printable
 from nnbench.tui.fields import UNSET
 from nnbench.tui.messages import PresetChanged
 from nnbench.tui.widgets.param_field import ParamField
@@ -53,6 +60,7 @@ OPTION_PARAMS = (
 
 
 def describe(info: DataInfo) -> str:
+    """The loaded data in a few lines (class names and notes came from the data set)."""
     lines = [f"{info.source}: train {info.train_samples:,} · validation {info.val_samples:,} · "
              f"test {info.test_samples:,} samples",
              "  input shape (" + ", ".join("None" if d is None else str(d)
@@ -64,7 +72,7 @@ def describe(info: DataInfo) -> str:
     else:
         lines.append("  regression target (no classes)")
     lines.extend(f"  note: {note}" for note in info.notes)
-    return "\n".join(lines)
+    return printable("\n".join(lines), newlines=True)
 
 
 def _hidden(hidden: bool) -> str:
@@ -90,17 +98,22 @@ class DataPane(VerticalScroll):
     """
 
     class Loaded(Message):
-        """Data loaded: the build check can use its input shape and classes."""
+        """Data loaded with ``data`` and ``fit``: the build check can use its input shape and
+        classes, if those are still the settings."""
 
-        def __init__(self, info: DataInfo, training_samples: int | None = None) -> None:
+        def __init__(self, data: DataSpec, fit: FitSpec, info: DataInfo,
+                     training_samples: int | None = None) -> None:
             super().__init__()
+            self.data = data
+            self.fit = fit
             self.info = info
             self.training_samples = training_samples
             """Samples validation can be held out from (training + validation as loaded)."""
 
     class LoadFailed(Message):
-        def __init__(self, title: str, message: str) -> None:
+        def __init__(self, data: DataSpec, title: str, message: str) -> None:
             super().__init__()
+            self.data = data
             self.title = title
             self.message = message
 
@@ -109,6 +122,11 @@ class DataPane(VerticalScroll):
         self.data = DataSpec(source="sklearn:digits")
         self.problem: str | None = None
         """Why the fields, each valid, do not make a data source together (shown in red)."""
+        self.loaded_info: DataInfo | None = None
+        """The loaded data of the settings on screen, as the app's session says."""
+        self.split_as_loaded = True
+        self._loading: DataSpec | None = None
+        self._failed: tuple[DataSpec, str] | None = None
 
     def compose(self) -> ComposeResult:
         # Built with the preset's values (see CompilePane.compose for why).
@@ -116,11 +134,13 @@ class DataPane(VerticalScroll):
         self.data = data = preset.data.model_copy(deep=True)
         self.problem = None
         kind, rest = data.scheme, data.target_name
+        state, result, error = self._state_texts()
         with Horizontal(id="load-row"):
-            yield Button("Load", id="load", variant="primary", compact=True)
-            yield Static("l or the button loads the data to see its samples, shape and classes",
-                         id="load-state", markup=False)
-        yield Static("", id="data-result", markup=False, classes="-empty")
+            yield Button("Load", id="load", variant="primary", compact=True,
+                         disabled=self._loading is not None)
+            yield Static(state, id="load-state", markup=False)
+        yield Static(result, id="data-result", markup=False,
+                     classes=("-error " if error else "") + ("-empty" if not result else ""))
         yield Static("Source", classes="section")
         yield ParamField(Param("kind", "choice", choices=tuple(KINDS), required=True), kind,
                          id="kind", choice_help=KINDS)
@@ -143,8 +163,64 @@ class DataPane(VerticalScroll):
                              classes=_hidden(param.name not in OPTIONS[kind]))
 
     def show_preset(self, preset: Preset) -> None:
-        """Another preset was opened: rebuild the fields from it."""
+        """Another preset was opened (or a change undone): rebuild the fields from it."""
         self.refresh(recompose=True)
+
+    def show_loaded(self, info: DataInfo | None, *, split_as_loaded: bool = True,
+                    dropped: str | None = None) -> None:
+        """Show the data loaded for the current settings (``None``: nothing is loaded for
+        them). ``dropped`` names a load that finished after the settings changed."""
+        self.loaded_info = info
+        self.split_as_loaded = split_as_loaded
+        if dropped is not None:
+            self.notify(f"{dropped} was loaded, but the data settings changed meanwhile: "
+                        "l loads the data of these settings.", title="Load dropped",
+                        severity="warning", timeout=6, markup=False)
+        self._show_state()
+
+    def _current(self) -> DataSpec:
+        return self.app.preset.data  # type: ignore[attr-defined,no-any-return]
+
+    def _state_texts(self) -> tuple[str, str, bool]:
+        """(load state, result, result is an error) for the settings now."""
+        current = self._current()
+        if self.problem:
+            return ("", "✗ " + self.problem, True)
+        if self._loading is not None:
+            return (f"loading {self._loading.source} …", "", False)
+        if self._failed is not None and self._failed[0] == current:
+            return ("✗ failed", printable(self._failed[1], newlines=True), True)
+        info = self.loaded_info
+        if info is None:
+            return (f"not loaded for these settings: l loads {current.source} to see its "
+                    "samples, shape and classes", "", False)
+        text = describe(info)
+        if not self.split_as_loaded:
+            text += ("\n  the validation settings in Fit changed since: l loads again to update "
+                     "these counts")
+        return ("✓ loaded for these settings", text, False)
+
+    def _show_state(self) -> None:
+        if not self.is_mounted or not self.query("#load-state"):
+            return  # composing: compose shows the state
+        state, result, error = self._state_texts()
+        self.query_one("#load-state", Static).update(state)
+        self.query_one("#load", Button).disabled = self._loading is not None
+        self.show_result(result, error=error)
+
+    def show_problems(self, problems: list[Problem]) -> set[str]:
+        """Show each compatibility problem at its field; returns the keys shown."""
+        by_key = {p.key: printable(p.message) for p in problems}
+        shown = set()
+        for field in self.query(ParamField):
+            key = ("data.source" if field.id in ("set-sklearn", "set-keras", "path")
+                   else f"data.{field.param.name}" if (field.id or "").startswith("opt-") else None)
+            if key is None:
+                continue
+            field.set_problem(by_key.get(key))
+            if key in by_key and not field.has_class("-hidden"):
+                shown.add(key)
+        return shown
 
     def _show_kind(self, kind: str) -> None:
         self.query_one("#set-sklearn").set_class(kind != "sklearn", "-hidden")
@@ -179,11 +255,11 @@ class DataPane(VerticalScroll):
             data = DataSpec.model_validate(values)
         except ValidationError as exc:
             self.problem = exc.errors()[0]["msg"].removeprefix("Value error, ")
-            self.show_result("✗ " + self.problem, error=True)
+            self._show_state()
             return
         if self.problem:
             self.problem = None
-            self.show_result("", error=False)
+            self._show_state()
         if data != self.data:
             self.data = data
             preset: Preset = self.app.preset  # type: ignore[attr-defined]
@@ -208,8 +284,9 @@ class DataPane(VerticalScroll):
 
     def load(self) -> None:
         preset: Preset = self.app.preset  # type: ignore[attr-defined]
-        self.query_one("#load", Button).disabled = True
-        self.query_one("#load-state", Static).update(f"loading {preset.data.source} …")
+        self._loading = preset.data.model_copy(deep=True)
+        self._failed = None
+        self._show_state()
         self._load(preset.data.model_copy(deep=True), preset.fit.model_copy())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="data",
@@ -221,25 +298,25 @@ class DataPane(VerticalScroll):
             loaded = load_data(data, fit)
             info = loaded.info
         except NnbenchError as exc:
-            self.post_message(self.LoadFailed(exc.title, exc.message))
+            self.post_message(self.LoadFailed(data, exc.title, exc.message))
         except ImportError as exc:
-            self.post_message(self.LoadFailed("Data loading unavailable", str(exc)))
+            self.post_message(self.LoadFailed(data, "Data loading unavailable", str(exc)))
         except Exception as exc:  # a bug in a loader must not take the app down
-            self.post_message(self.LoadFailed("Data could not be loaded",
+            self.post_message(self.LoadFailed(data, "Data could not be loaded",
                                               f"{type(exc).__name__}: {exc}"))
         else:
             held_out_of_training = fit.validation_data is None
-            self.post_message(self.Loaded(info, info.train_samples + (
+            self.post_message(self.Loaded(data, fit, info, info.train_samples + (
                 info.val_samples if held_out_of_training else 0)))
 
+    # Both bubble on to the app, which keeps (or drops) the result and calls ``show_loaded``.
+
     def on_data_pane_loaded(self, event: DataPane.Loaded) -> None:
-        self.query_one("#load", Button).disabled = False
-        self.query_one("#load-state", Static).update("✓ loaded")
-        self.show_result(describe(event.info), error=False)
+        self._loading = None
+        self._failed = None
 
     def on_data_pane_load_failed(self, event: DataPane.LoadFailed) -> None:
-        event.stop()
-        self.query_one("#load", Button).disabled = False
-        self.query_one("#load-state", Static).update("✗ failed")
-        self.show_result(f"✗ {event.title}: {event.message}", error=True)
-        self.notify(event.message, title=event.title, severity="error", timeout=8)
+        self._loading = None
+        self._failed = (event.data, f"✗ {event.title}: {event.message}")
+        self.notify(printable(event.message, newlines=True), title=printable(event.title),
+                    severity="error", timeout=8, markup=False)

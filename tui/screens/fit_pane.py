@@ -11,6 +11,7 @@ from textual.widgets import Checkbox, Static
 
 from nnbench.core import catalog
 from nnbench.core.catalog import Param
+from nnbench.core.compat import Problem
 from nnbench.core.preset import FitSpec, Preset
 from nnbench.tui.fields import UNSET
 from nnbench.tui.messages import PresetChanged
@@ -109,6 +110,25 @@ class FitPane(VerticalScroll):
                     for param in params:
                         yield ParamField(param, values.get(param.name, UNSET),
                                          classes=f"callback-param cb-{name}")
+
+    @staticmethod
+    def preset_key(field: ParamField) -> str:
+        """The preset key a field edits, as compatibility problems name it."""
+        callback = next((c.removeprefix("cb-") for c in field.classes if c.startswith("cb-")), None)
+        if callback:
+            return f"callbacks.{callback}.{field.param.name}"
+        return f"fit.{field.param.name}"
+
+    def show_problems(self, problems: list[Problem]) -> set[str]:
+        """Show each compatibility problem at its field; returns the keys shown."""
+        by_key = {p.key: p.message for p in problems}
+        shown = set()
+        for field in self.query(ParamField):
+            key = self.preset_key(field)
+            field.set_problem(by_key.get(key))
+            if key in by_key and field.display and not field.has_class("-hidden"):
+                shown.add(key)
+        return shown
 
     def show_preset(self, preset: Preset) -> None:
         """Another preset was opened: rebuild the fields from it."""

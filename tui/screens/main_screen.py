@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, Tabs
 
+from nnbench.core.compat import Problem
 from nnbench.tui.screens.build_pane import BuildPane
 from nnbench.tui.screens.compile_pane import CompilePane
 from nnbench.tui.screens.data_pane import DataPane
@@ -23,6 +25,10 @@ from nnbench.tui.widgets.layer_stack import LayerStack
 from nnbench.tui.widgets.param_field import ParamField
 from nnbench.tui.widgets.status_line import StatusLine
 from nnbench.tui.widgets.too_small import TooSmall
+
+PROBLEM_TABS = {"compile": "compile", "fit": "fit", "callbacks": "fit", "data": "data",
+                "model": "build"}
+"""Which tab shows a problem, by the first part of its preset key."""
 
 TABS: dict[str, str] = {
     "build": "Build", "compile": "Compile", "fit": "Fit", "data": "Data",
@@ -69,6 +75,8 @@ class MainScreen(Screen[None]):
     # went away (its tab was hidden, a dialog closed), and focusing it switches to Build.
     # ``focus_tab`` focuses the active tab's first control instead.
     AUTO_FOCUS = ""
+    BINDINGS = [Binding("escape", "leave_field", "Leave field", show=False, id="main.leave",
+                        tooltip="Leave the field: back to the layer stack, or the tab strip")]
 
     def __init__(self, *, runs_dir: Path, log_path: Path | None, log_start: int = 0) -> None:
         super().__init__()
@@ -123,6 +131,60 @@ class MainScreen(Screen[None]):
             first.focus()
         else:
             self.query_one(Tabs).focus()
+
+    def action_leave_field(self) -> None:
+        """Escape: out of a field to where keys navigate (the Build stack, the Runs table, or
+        the tab strip, where digits and arrows switch tabs)."""
+        tab = self.query_one(TabbedContent).active
+        pane = self.query_one(f"TabPane#{tab}")
+        if tab in ("build", "runs"):
+            first = next((w for w in pane.query("*") if w.focusable), None)
+            if first is not None and first is not self.focused:
+                first.focus()
+                return
+        self.query_one(Tabs).focus()
+
+    def focus_position(self) -> tuple[str, int | None]:
+        """The active tab and the place of the focused control in it (to find it again after
+        the tab's fields were rebuilt)."""
+        tab = self.query_one(TabbedContent).active
+        pane = self.query_one(f"TabPane#{tab}")
+        focusable = [w for w in pane.query("*") if w.focusable]
+        return tab, (focusable.index(self.focused) if self.focused in focusable else None)
+
+    def restore_focus(self, where: tuple[str, int | None]) -> None:
+        tab, index = where
+        pane = self.query_one(f"TabPane#{tab}")
+        focusable = [w for w in pane.query("*") if w.focusable]
+        if index is not None and index < len(focusable):
+            focusable[index].focus()
+        else:
+            self.focus_tab(tab)
+
+    def problem_refusals(self, problems: list[Problem]) -> list[Refusal]:
+        """Each compatibility problem as a refusal, with the tab and field that show it."""
+        found = []
+        for problem in problems:
+            tab = PROBLEM_TABS.get(problem.key.split(".", 1)[0].split("[", 1)[0], "build")
+            field = self._field_of(tab, problem.key)
+            where = field_title(field) if field is not None else problem.key
+            found.append(Refusal(tab, field, f"{TABS[tab]} › {where}: {problem.message}"))
+        return found
+
+    def _field_of(self, tab: str, key: str) -> ParamField | None:
+        if tab == "compile":
+            field_id = {"compile.loss": "loss", "compile.optimizer": "optimizer"}.get(key)
+            return self.compile_pane.query_one(f"#{field_id}", ParamField) if field_id else None
+        if tab == "fit":
+            return next((f for f in self.fit_pane.query(ParamField)
+                         if FitPane.preset_key(f) == key), None)
+        if tab == "data":
+            kind = self.app.preset.data.scheme  # type: ignore[attr-defined]
+            field_id = (f"set-{kind}" if kind in ("sklearn", "keras") else "path"
+                        ) if key == "data.source" else f"opt-{key.removeprefix('data.')}"
+            found = self.data_pane.query(f"#{field_id}")
+            return found.first() if found else None  # type: ignore[return-value]
+        return None
 
     def refused_values(self) -> list[Refusal]:
         """Every Compile, Fit and Data field in use that shows a value it refused."""

@@ -62,7 +62,8 @@ class LayerStack(DataTable[Text]):
     DEFAULT_CSS = """
     LayerStack { height: 1fr; }
     """
-    BINDINGS = [Binding("enter", "select_cursor", "Edit", id="build.edit",
+    # Not in the footer (no room at 80 columns): the hint line under the table says it.
+    BINDINGS = [Binding("enter", "select_cursor", "Edit", id="build.edit", show=False,
                         tooltip="Edit the selected layer's parameters (or double-click)")]
 
     class EditRequested(Message):
@@ -76,7 +77,7 @@ class LayerStack(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.show_row_labels = False
         self.widths = dict(WIDTHS)
-        self._shown: tuple[ModelSpec, ModelAnalysis | None, bool] | None = None
+        self._shown: tuple[ModelSpec, ModelAnalysis | None, bool, set[int]] | None = None
 
     def on_mount(self) -> None:
         self.add_column("#", key="index", width=WIDTHS["index"])
@@ -93,18 +94,21 @@ class LayerStack(DataTable[Text]):
         for key, width in widths.items():
             self.columns[ColumnKey(key)].width = width
         if self._shown is not None:
-            self.show(*self._shown[:2], pending=self._shown[2])
+            self.show(*self._shown[:2], pending=self._shown[2], flagged=self._shown[3])
         else:
             self.clear()  # no rows yet: this redraws the header at the new widths
 
-    def show(self, spec: ModelSpec, analysis: ModelAnalysis | None, *, pending: bool) -> None:
-        self._shown = (spec, analysis, pending)
+    def show(self, spec: ModelSpec, analysis: ModelAnalysis | None, *, pending: bool,
+             flagged: set[int] | None = None) -> None:
+        """``flagged``: rows whose parameters do not fit the loss, labels or metrics."""
+        self._shown = (spec, analysis, pending, flagged or set())
+        flagged = flagged or set()
         rows = {row.index: row for row in analysis.rows} if analysis else {}
         cursor = self.cursor_row
         self.clear()
         for i, layer in enumerate(spec.layers):
             row = rows.get(i)
-            broken = row is not None and row.error is not None
+            broken = (row is not None and row.error is not None) or i in flagged
             if row is None:
                 shape = PENDING if pending else ""
                 params = PENDING if pending else "-"

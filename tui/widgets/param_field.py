@@ -15,7 +15,18 @@ from textual.widgets.select import InvalidSelectValueError
 
 from nnbench.core.catalog import Param
 from nnbench.tui.fields import UNSET, Parsed, format_value, parser_for
+from nnbench.tui.keys import OPTION_DIGITS
 from nnbench.tui.widgets.toggle import Toggle
+
+_TAB_KEYS = frozenset(OPTION_DIGITS.values())
+
+
+class FieldInput(Input):
+    """A field's text input that lets Alt+digit through to the app (it switches tabs) instead
+    of typing the character most terminals' Alt+digit arrives as (see tui/keys.py)."""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return key not in _TAB_KEYS and super().check_consume_key(key, character)
 
 
 class ParamField(Vertical):
@@ -33,8 +44,8 @@ class ParamField(Vertical):
     ParamField > .row > Checkbox { width: auto; }
     ParamField > .note { color: $text-muted; padding: 0 0 0 24; height: auto; }
     ParamField > .note.-empty { display: none; }
-    ParamField.-invalid > .note { color: $error; text-style: bold; }
-    ParamField.-invalid > .row > .label { color: $error; }
+    ParamField.-invalid > .note, ParamField.-problem > .note { color: $error; text-style: bold; }
+    ParamField.-invalid > .row > .label, ParamField.-problem > .row > .label { color: $error; }
     """
 
     class Changed(Message):
@@ -66,6 +77,17 @@ class ParamField(Vertical):
         self._placeholder = placeholder
         self._parse = parse or parser_for(param.kind, param.name, required=param.required)
         self.reason: str | None = None
+        """Why the text shown was refused (the value stays the last one accepted)."""
+        self.problem: str | None = None
+        """Why the accepted value does not fit the rest of the preset (nnbench.core.compat)."""
+
+    def set_problem(self, problem: str | None) -> None:
+        """Show (or clear) a compatibility problem of this field's value."""
+        if problem == self.problem:
+            return
+        self.problem = problem
+        if self.is_mounted:
+            self._show_note()
 
     @property
     def valid(self) -> bool:
@@ -103,9 +125,11 @@ class ParamField(Vertical):
             return Toggle(value=bool(shown))
         placeholder = self._placeholder
         if placeholder is None:
-            placeholder = (f"default {format_value(param.default)}"
+            # A required field has no default to fall back on: emptied, it says only that.
+            placeholder = ("required" if param.required else
+                           f"default {format_value(param.default)}"
                            if param.default is not None else "not set")
-        return Input(format_value(self.value), placeholder=placeholder, compact=True,
+        return FieldInput(format_value(self.value), placeholder=placeholder, compact=True,
                      validators=[Parsed(self._parse)], validate_on=["changed", "blur", "submitted"],
                      valid_empty=False)
 
@@ -124,11 +148,14 @@ class ParamField(Vertical):
         note = self.query_one(".note", Static)
         if self.reason:
             text = "✗ " + self.reason
+        elif self.problem:
+            text = "✗ " + self.problem
         else:
             text = self._choice_help.get(self.value, "") if self._choice_help else self._help
         note.update(text)
         note.set_class(not text, "-empty")
         self.set_class(self.reason is not None, "-invalid")
+        self.set_class(self.reason is None and self.problem is not None, "-problem")
 
     def check(self) -> bool:
         """Parse what the field shows now (e.g. a required field never typed in) and say so."""

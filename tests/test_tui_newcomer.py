@@ -1,0 +1,246 @@
+"""Issue 7 as a newcomer met it, by keys: stale data checks, keys that edited values, problems
+shown late, undo, and the small things. Each test does what the person did."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import tiny_preset
+from test_tui_build import SIZE, app_on, checked, choose, notices, text_of, type_into
+from textual._xterm_parser import XTermParser
+from textual.widgets import Input, Tabs
+
+from nnbench.core import catalog
+from nnbench.tui.keys import OPTION_DIGITS
+from nnbench.tui.messages import TrainingStateChanged
+from nnbench.tui.widgets.layer_stack import LayerStack
+from nnbench.tui.widgets.param_field import ParamField
+
+
+@pytest.fixture(autouse=True)
+def user_presets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "presets"
+    monkeypatch.setenv("NNBENCH_PRESETS_DIR", str(folder))
+    return folder
+
+
+async def load(pilot: Any) -> None:
+    """Data tab, l, wait for the loader."""
+    await pilot.press("alt+4")
+    pilot.app.main.data_pane.load()
+    deadline = time.monotonic() + 60
+    await pilot.pause()
+    while "loading" in text_of(pilot.app, "#load-state"):
+        assert time.monotonic() < deadline, "the data never loaded"
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+# --- 7.2 what is loaded is the data of the settings on screen -------------------------------------
+
+
+async def test_switching_the_source_forgets_the_loaded_data_everywhere(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await load(pilot)
+        assert app.data_info is not None
+        await checked(pilot)
+        assert "data sklearn:iris: input (4), 3 classes" in text_of(app, "#checked-with")
+
+        app.main.query_one("#set-sklearn", ParamField).focus()
+        await choose(pilot, "wine")
+        await pilot.pause()
+        assert app.preset.data.source == "sklearn:wine"
+        assert app.data_info is None, "Build must not check against iris any more"
+        assert "not loaded for these settings" in text_of(app, "#load-state")
+        assert text_of(app, "#data-result") == "", "still describes iris"
+        await checked(pilot)
+        assert "data not loaded for these settings" in text_of(app, "#checked-with")
+
+        await load(pilot)
+        assert app.data_info is not None and app.data_info.source == "sklearn:wine"
+        assert "13" in text_of(app, "#data-result")  # wine has 13 features
+        assert "loaded for these settings" in text_of(app, "#load-state")
+
+
+async def test_changing_an_option_of_the_source_forgets_the_loaded_data(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await load(pilot)
+        assert app.data_info is not None
+        await type_into(pilot, app.main.query_one("#opt-max_samples", ParamField), "50")
+        assert app.preset.data.max_samples == 50
+        assert app.data_info is None
+        assert "not loaded for these settings" in text_of(app, "#load-state")
+
+
+async def test_a_failed_load_clears_what_was_loaded(runs_dir: Path, tmp_path: Path) -> None:
+    csv = tmp_path / "flowers.csv"
+    csv.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40)))
+    app = app_on(tiny_preset(data={"source": f"csv:{csv}", "scaling": "none"}), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await load(pilot)
+        assert app.data_info is not None
+        csv.unlink()
+        await load(pilot)
+        assert app.data_info is None, "the failed load left the old data standing"
+        assert "failed" in text_of(app, "#load-state")
+        assert str(csv) in text_of(app, "#data-result")
+        await checked(pilot)
+        assert "not loaded for these settings" in text_of(app, "#checked-with")
+
+
+async def test_the_counts_say_when_fit_validation_changed_since_the_load(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await load(pilot)
+        await pilot.press("alt+3")
+        await type_into(pilot, app.main.query_one("#validation-split", ParamField), "0.5")
+        assert app.data_info is not None, "the shapes and classes still hold"
+        await pilot.press("alt+4")
+        assert "validation settings in Fit changed since" in text_of(app, "#data-result")
+
+
+# --- 7.3 keys that navigate never edit values -----------------------------------------------------
+
+
+async def test_alt_digits_switch_tabs_from_inside_a_field_and_digits_are_typed(
+        runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        epochs = app.main.query_one("#epochs", ParamField)
+        epochs.focus()
+        await pilot.pause()
+        control = epochs.control
+        assert isinstance(control, Input)
+        await pilot.press("end", "2")
+        assert control.value == "32" and app.preset.fit.epochs == 32, "a digit is a digit"
+        assert app.main.query_one("#tabs").active == "fit"
+
+        await pilot.press("alt+2")
+        assert app.main.query_one("#tabs").active == "compile"
+        assert app.preset.fit.epochs == 32
+        await pilot.press("alt+3", "alt+1")
+        assert app.main.query_one("#tabs").active == "build"
+        assert app.preset.fit.epochs == 32
+
+
+def test_alt_digit_as_most_terminals_send_it_is_a_key_the_app_binds() -> None:
+    """ESC+digit (xterm, tmux) reaches the app under the name tui/keys.py binds."""
+    parser = XTermParser()
+    for n, name in OPTION_DIGITS.items():
+        keys = [getattr(e, "key", None) for e in parser.feed(f"\x1b{n}")]
+        assert keys == [name], (n, keys)
+
+
+async def test_alt_digit_sent_as_esc_digit_switches_tabs_from_a_field(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        epochs = app.main.query_one("#epochs", ParamField)
+        epochs.focus()
+        await pilot.pause()
+        await pilot.press("end", OPTION_DIGITS[4])  # what Alt+4 arrives as in tmux
+        assert app.main.query_one("#tabs").active == "data"
+        assert epochs.control.value == "3", "the key was typed into the field"  # type: ignore[attr-defined]
+
+
+async def test_escape_leaves_a_field_so_digits_switch_tabs_again(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(callbacks={"EarlyStopping": {"patience": 3}}), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        patience = app.main.fit_pane.query(".cb-EarlyStopping")[1]
+        assert isinstance(patience, ParamField)
+        patience.focus()
+        await pilot.pause()
+        await pilot.press("escape")
+        assert isinstance(app.focused, Tabs), app.focused
+        await pilot.press("4")
+        assert app.main.query_one("#tabs").active == "data"
+        assert app.preset.callbacks["EarlyStopping"]["patience"] == 3
+
+        await pilot.press("1")
+        assert isinstance(app.focused, LayerStack)
+        await pilot.press("escape")
+        assert isinstance(app.focused, Tabs)
+        await pilot.press("escape")  # Build: back to the stack
+        assert isinstance(app.focused, LayerStack)
+
+
+async def test_the_footer_shows_how_to_switch_tabs(runs_dir: Path) -> None:
+    from test_tui_build import footer_fits
+
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        keys, fits = footer_fits(app)
+        assert "alt+1" in keys and fits, keys
+
+
+async def test_the_palette_switches_tabs(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        app.main.query_one("#epochs", ParamField).focus()
+        await app.run_action("command_palette")
+        await pilot.press(*"go to data")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.main.query_one("#tabs").active == "data"
+
+
+# --- 7.4 every problem at its field, as soon as it is known, all at once --------------------------
+
+
+async def test_incompatible_loss_metric_and_monitor_show_at_their_fields_at_once(
+        runs_dir: Path) -> None:
+    seen: list[Any] = []
+    app = app_on(tiny_preset(callbacks={"EarlyStopping": {"monitor": "val_loss"}}), runs_dir)
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await checked(pilot)
+        await pilot.press("2")
+        app.main.query_one("#loss", ParamField).focus()
+        await choose(pilot, "mean_squared_error")
+        await pilot.pause()
+        assert app.preset.compile.loss == "mean_squared_error"
+        loss = app.main.query_one("#loss", ParamField)
+        assert loss.problem and "sparse_categorical_crossentropy" in loss.problem
+        assert "✗" in str(loss.query_one(".note").render())
+
+        metrics = app.main.query_one("#metrics")
+        metrics.focus()
+        await pilot.pause()
+        metrics.highlighted = list(catalog.METRICS).index("precision")
+        await pilot.press("space")
+        await pilot.pause()
+        assert "precision" in app.preset.compile.metrics
+        assert "✗ precision" in text_of(app, "#metric-problems")
+
+        await pilot.press("3")
+        monitor = next(f for f in app.main.fit_pane.query(ParamField)
+                       if f.has_class("cb-EarlyStopping") and f.param.name == "monitor")
+        await type_into(pilot, monitor, "val_f1")
+        assert monitor.problem and "not something this model logs" in monitor.problem
+
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert not any(isinstance(m, TrainingStateChanged) for m in seen), "it trained anyway"
+        said = notices(app)
+        assert "Compile › loss" in said and "precision" in said and "monitor" in said, said
+
+
+async def test_a_problem_goes_away_when_fixed(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(compile={"loss": "mean_squared_error"}), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await checked(pilot)
+        loss = app.main.query_one("#loss", ParamField)
+        assert loss.problem, "shown when the preset opens, before any key"
+        await pilot.press("2")
+        loss.focus()
+        await choose(pilot, "sparse_categorical_crossentropy")
+        await pilot.pause()
+        assert loss.problem is None and app.problems == []
