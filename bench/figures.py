@@ -117,7 +117,16 @@ def ratio(a: float | None, b: float | None) -> float | None:
 
 
 def nnbench_argv(*args: str) -> list[str]:
-    return [sys.executable, "-m", "nnbench.core.cli", *args]
+    """What the ``nnbench`` console script runs (headless commands and the app): ``nnbench.tui``
+    where it has a ``__main__`` (the entry point moves there), else ``nnbench.core.cli``."""
+    try:
+        import nnbench.tui
+
+        # the package's own folder (an import hook could resolve __main__ from another copy)
+        has_main = any((Path(p) / "__main__.py").exists() for p in nnbench.tui.__path__)
+    except ImportError:
+        has_main = False
+    return [sys.executable, "-m", "nnbench.tui" if has_main else "nnbench.core.cli", *args]
 
 
 def app_env(runs_dir: Path) -> dict[str, str]:

@@ -10,7 +10,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -163,9 +163,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
 
     folder = RunStore(_runs_dir(args)).resolve(args.run)
     if not args.print:
-        from nnbench.tui.app import run_app
-
-        return run_app(None, folder.parent, attach=folder)
+        return _open_app(None, folder.parent, folder)
     from nnbench.core.follow import RunFollower
 
     printer = ConsolePrinter()
@@ -310,10 +308,22 @@ def _width(text: str) -> int:
     return cell_width(text)
 
 
-def cmd_tui(args: argparse.Namespace) -> int:
-    from nnbench.tui.app import run_app
+AppOpener = Callable[[str | None, Path | None, Path | None], int]
+"""Opens the full-screen app on (preset, runs folder, run to attach). The ``nnbench`` console
+script (nnbench.tui.main) passes it in: core never imports the TUI, not even lazily."""
 
-    return run_app(args.preset, _runs_dir(args))
+_app_opener: AppOpener | None = None
+
+
+def _open_app(preset: str | None, runs_dir: Path | None, attach: Path | None) -> int:
+    if _app_opener is None:
+        raise NnbenchError("this entry point has no screen; run `nnbench` (or python -m nnbench.tui) "
+                           "to open the app, or use a headless command (nnbench --help)")
+    return _app_opener(preset, runs_dir, attach)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    return _open_app(args.preset, _runs_dir(args), None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -389,7 +399,9 @@ def _commands(parser: argparse.ArgumentParser) -> set[str]:
     return {"-h", "--help"}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, open_app: AppOpener | None = None) -> int:
+    global _app_opener
+    _app_opener = open_app or _app_opener
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     # `nnbench` and `nnbench PRESET` open the app: route them to the `open` command.

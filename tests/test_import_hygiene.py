@@ -8,8 +8,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import pkgutil
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -23,9 +25,12 @@ HEADLESS_MODULES = ("nnbench.core.preset", "nnbench.core.catalog", "nnbench.core
 LATER_MODULES = ("nnbench.core.cli", "nnbench.core.runs", "nnbench.core.training",
                  "nnbench.core.model", "nnbench.core.data")
 # Whatever else lives in core/ obeys the same rule.
+AFTER_KERAS = {"nnbench.core.keras_callbacks"}
+"""Modules that are Keras code (callback classes): only the Trainer imports them, after Keras."""
 ALL_CORE_MODULES = tuple(sorted(
-    set(HEADLESS_MODULES + LATER_MODULES)
-    | {f"nnbench.core.{m.name}" for m in pkgutil.iter_modules(nnbench.core.__path__)}))
+    (set(HEADLESS_MODULES + LATER_MODULES)
+     | {f"nnbench.core.{m.name}" for m in pkgutil.iter_modules(nnbench.core.__path__)})
+    - AFTER_KERAS))
 
 REPORT_FORBIDDEN = f"""
 import json, sys
@@ -82,3 +87,25 @@ assert code in (None, 0), f"main(['presets']) returned {code!r}"
     assert "digits-mlp" in stdout, "the presets listing does not name the bundled presets"
     assert "tensorflow" not in loaded
     assert "keras" not in loaded
+
+
+def test_core_never_names_the_tui() -> None:
+    """core must not depend on tui, not even lazily: the console script hands core the opener."""
+    core = Path(__file__).resolve().parents[1] / "core"
+    pattern = re.compile(r"^\s*(from|import)\s+nnbench\.tui", re.MULTILINE)
+    offenders = [p.name for p in core.glob("*.py") if pattern.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_the_console_script_runs_headless_commands_without_textual() -> None:
+    code = """
+from nnbench.tui.main import main
+try:
+    code = main(["presets"])
+except SystemExit as exit:
+    code = exit.code
+assert code in (None, 0), code
+"""
+    loaded, stdout = _forbidden_after(code)
+    assert "digits-mlp" in stdout
+    assert loaded == [], f"`nnbench presets` loaded {', '.join(loaded)}"
