@@ -187,9 +187,7 @@ def compare(runs: Iterable[Any]) -> Comparison:
     compared = [run if isinstance(run, ComparedRun) else read_run(run) for run in runs]
     if len(compared) < 2:
         raise RunStoreError("compare needs two or more runs; mark the runs to compare")
-    keys: list[str] = []
-    for run in compared:
-        keys += [k for k in run.flat if k not in keys]
+    keys = _merged_keys([run.flat for run in compared])
     differing = {}
     for key in keys:
         if key.split(".")[0] in NOT_COMPARED:
@@ -206,6 +204,28 @@ def compare(runs: Iterable[Any]) -> Comparison:
     for run, label in zip(compared, labels_for(compared, differing), strict=True):
         run.label = label
     return Comparison(compared, differing, metrics, missing)
+
+
+def _merged_keys(flats: Sequence[dict[str, Any]]) -> list[str]:
+    """Every key in preset order: a key only some runs have goes right after the key before it
+    in that run (a Dropout's rate beside its layer, not after the whole preset)."""
+    keys: list[str] = []
+    for flat in flats:
+        at = 0
+        for key in flat:
+            if key in keys:
+                at = keys.index(key) + 1
+            else:
+                keys.insert(at, key)
+                at += 1
+    sections = list(dict.fromkeys(key.split(".")[0].split("[")[0] for key in keys))
+
+    def place(key: str) -> tuple[int, int]:
+        layer = key.removeprefix("model.layers[").partition("]")[0] if key.startswith(
+            "model.layers[") else ""
+        return sections.index(key.split(".")[0].split("[")[0]), int(layer) if layer.isdigit() else -1
+
+    return sorted(keys, key=place)  # stable: within a layer, the merged order stays
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -250,9 +270,26 @@ def labels_for(runs: Sequence[ComparedRun], differing: dict[str, list[Any]],
     """A short label per run naming what differs ("sgd lr=0.01", "adam"); the run id when
     nothing but the name differs; labels made unique for chart legends."""
     keys = sorted((k for k in differing if k != "name"), key=_label_priority)
+    layers = [_layer_signatures(run.flat) for run in runs]
+    layers_differ = any(k.startswith("model.layers[") for k in keys)
     labels = []
     for i, run in enumerate(runs):
-        parts = [part for key in keys if (part := _label_part(key, differing[key][i], run.flat))]
+        parts = []
+        for key in keys:
+            if key.startswith("model.layers["):
+                if layers_differ:  # once, where the model's turn comes
+                    layers_differ = False
+                    parts += ["@model"]
+                continue
+            if part := _label_part(key, differing[key][i], run.flat):
+                parts.append(part)
+        if "@model" in parts:
+            # The layers this run has and some other run lacks: "Dropout(0.3)".
+            mine = [sig for sig in layers[i] if any(sig not in sigs for j, sigs in enumerate(layers)
+                                                     if j != i)]
+            at = parts.index("@model")
+            parts[at:at + 1] = [_layer_label(sig) for sig in mine]
+        layers_differ = any(k.startswith("model.layers[") for k in keys)
         label = " ".join(parts)
         if not label:
             name = run.flat.get("name")
@@ -265,6 +302,23 @@ def labels_for(runs: Sequence[ComparedRun], differing: dict[str, list[Any]],
         labels = [f"{label} ({_short_id(run.run_id)})" if counts[label] > 1 else label
                   for label, run in zip(labels, runs, strict=True)]
     return labels
+
+
+def _layer_signatures(flat: dict[str, Any]) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """Each layer as (type, its parameters but the name), to find the layers runs don't share."""
+    layers: dict[int, dict[str, Any]] = {}
+    for key, value in flat.items():
+        if key.startswith("model.layers["):
+            index, _, param = key.removeprefix("model.layers[").partition("].")
+            layers.setdefault(int(index), {})[param] = value
+    return [(str(params.get("type", "?")),
+             tuple((k, format_value(v)) for k, v in params.items() if k not in ("type", "name")))
+            for _, params in sorted(layers.items())]
+
+
+def _layer_label(signature: tuple[str, tuple[tuple[str, str], ...]]) -> str:
+    kind, params = signature
+    return f"{kind}({','.join(value for _, value in params)})" if params else kind
 
 
 _LABEL_ORDER = ("compile.optimizer.type", "compile.optimizer.", "fit.", "callbacks.", "model.",

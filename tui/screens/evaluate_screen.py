@@ -1,0 +1,249 @@
+"""Evaluate a run: its confusion matrix, per-class scores and the samples it gets most
+confidently wrong (filter by true or predicted class); for regression the residual summary and the
+largest residuals.
+
+The evaluation (loading the model and the data, predicting) runs in a thread worker; the screen
+stays live and shows "evaluating…" until the worker posts ``Evaluated`` or ``Failed``. Everything
+that came from the data set (class names, column names, texts) is put in ``Text`` as data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Select, Static, TabbedContent, TabPane
+
+from nnbench.core.text import cell_cut, printable
+from nnbench.tui.widgets.confusion_matrix import ConfusionMatrix
+
+MISTAKE_ROWS = 200
+"""Mistakes listed at most (the most confident ones): enough to browse, cheap to draw."""
+
+
+def _number(value: float) -> str:
+    size = abs(value)
+    if size != 0 and (size < 1e-3 or size >= 1e5):
+        return f"{value:.3e}"
+    return f"{value:.4f}" if size < 100 else f"{value:,.2f}"
+
+
+def pixels_text(pixels: Any, max_width: int = 40) -> Text:
+    """An image drawn with half blocks: two pixel rows per line (top in the foreground colour,
+    bottom in the background), grey levels or RGB scaled from the image's own range."""
+    import numpy as np
+    from rich.color import Color
+    from rich.style import Style
+
+    image = np.asarray(pixels, dtype=np.float64)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    step = max(1, -(-image.shape[1] // max_width))  # ceil: keep the picture within max_width
+    image = image[::step, ::step]
+    low, high = float(image.min()), float(image.max())
+    scaled = (image - low) / (high - low) * 255 if high > low else np.zeros_like(image)
+
+    def color(y: int, x: int) -> Color:
+        value = scaled[y, x]
+        if np.ndim(value) == 0:
+            g = int(value)
+            return Color.from_rgb(g, g, g)
+        r, g, b = (int(c) for c in value[:3])
+        return Color.from_rgb(r, g, b)
+
+    text = Text(no_wrap=True, end="")
+    for y in range(0, scaled.shape[0], 2):
+        if y:
+            text.append("\n")
+        for x in range(scaled.shape[1]):
+            bottom = color(y + 1, x) if y + 1 < scaled.shape[0] else None
+            text.append("▀", style=Style(color=color(y, x), bgcolor=bottom))
+    return text
+
+
+def example_text(example: Any) -> Text:
+    """The whole sample, for the detail pane."""
+    if example.kind == "image" and example.pixels is not None:
+        return pixels_text(example.pixels)
+    if example.kind in ("row", "values"):
+        width = max((len(printable(name)) for name, _ in example.row), default=0)
+        return Text("\n".join(f"{printable(name):<{width}}  {_number(value)}"
+                              for name, value in example.row))
+    return Text(printable(example.text or "", newlines=True))
+
+
+class EvaluateScreen(Screen[None]):
+    """Evaluates ``run_dir`` in a worker and shows what the model gets right and wrong."""
+
+    BINDINGS = [Binding("escape", "close", "Close", id="evaluate.close")]
+
+    DEFAULT_CSS = """
+    EvaluateScreen { layout: vertical; }
+    EvaluateScreen #evaluate-title { height: auto; padding: 0 1; text-style: bold; }
+    EvaluateScreen #evaluate-notes { height: auto; padding: 0 1; color: $text-muted; }
+    EvaluateScreen #evaluate-status { height: auto; padding: 0 1; }
+    EvaluateScreen #evaluate-status.-error { color: $error; }
+    EvaluateScreen TabbedContent { height: 1fr; }
+    EvaluateScreen #evaluate-filters { height: auto; }
+    EvaluateScreen #evaluate-filters Select { width: 1fr; }
+    EvaluateScreen #mistakes { height: 1fr; }
+    EvaluateScreen #mistake-detail { height: auto; max-height: 12; padding: 0 1;
+                                     border-top: solid $panel-lighten-2; }
+    EvaluateScreen #residuals { height: auto; padding: 0 1; }
+    """
+
+    @dataclass
+    class Evaluated(Message):
+        evaluation: Any
+
+    @dataclass
+    class Failed(Message):
+        title: str
+        message: str
+
+    def __init__(self, run_dir: str | Path, *, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self.run_dir = Path(run_dir)
+        self.evaluation: Any = None
+        self.shown: list[Any] = []
+        """The mistakes (or residuals) in the table, row by row."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(f"Evaluate {printable(self.run_dir.name)}"), id="evaluate-title")
+        yield Static(Text("evaluating… (loading the model and the data, predicting)"),
+                     id="evaluate-status")
+        yield Static("", id="evaluate-notes", markup=False)
+        with TabbedContent(id="evaluate-tabs"):
+            with TabPane("Scores", id="tab-scores"), VerticalScroll():
+                yield ConfusionMatrix(id="confusion")
+                yield Static("", id="residuals", markup=False)
+            with TabPane("Mistakes", id="tab-mistakes"):
+                with Horizontal(id="evaluate-filters"):
+                    yield Select([], prompt="any true class", id="filter-true")
+                    yield Select([], prompt="any predicted class", id="filter-predicted")
+                yield DataTable(id="mistakes", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="mistake-detail", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.evaluate()
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="evaluate",
+          description="Evaluating a run")
+    def evaluate(self) -> None:
+        from nnbench.core.errors import NnbenchError
+        from nnbench.core.evaluate import evaluate_run
+
+        try:
+            evaluation = evaluate_run(self.run_dir)
+        except NnbenchError as exc:
+            self.post_message(self.Failed(exc.title, exc.message))
+            return
+        except Exception as exc:  # never a traceback on screen
+            self.post_message(self.Failed("Evaluation failed", f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(self.Evaluated(evaluation))
+
+    # --- results ------------------------------------------------------------------------------
+
+    def on_evaluate_screen_failed(self, message: Failed) -> None:
+        status = self.query_one("#evaluate-status", Static)
+        status.update(Text(f"{printable(message.title)}: {printable(message.message)}"))
+        status.add_class("-error")
+
+    def on_evaluate_screen_evaluated(self, message: Evaluated) -> None:
+        e = self.evaluation = message.evaluation
+        head = f"{e.split} split, {e.samples:,} samples"
+        if e.accuracy is not None:
+            head += f"   accuracy {e.accuracy:.4f}   macro F1 {e.macro.f1:.4f}"
+        self.query_one("#evaluate-title", Static).update(
+            Text(f"Evaluate {printable(e.run_id)}  ({printable(e.preset_name)})"))
+        self.query_one("#evaluate-status", Static).update(Text(head))
+        self.query_one("#evaluate-notes", Static).update(
+            Text("\n".join(printable(n) for n in e.notes)))
+        table = self.query_one("#mistakes", DataTable)
+        if e.is_classification:
+            self.query_one(ConfusionMatrix).show(e)
+            self.query_one("#residuals", Static).display = False
+            options = [(Text(printable(name)), i) for i, name in enumerate(e.class_names)]
+            self.query_one("#filter-true", Select).set_options(options)
+            self.query_one("#filter-predicted", Select).set_options(options)
+            table.add_columns("#", "true", "predicted", "p", "sample")
+            self.show_mistakes()
+        else:
+            self.query_one(ConfusionMatrix).display = False
+            self.query_one("#evaluate-filters").display = False
+            self.query_one("#residuals", Static).update(self._residual_text(e.residuals))
+            self.query_one("#tab-mistakes").query_one(DataTable).border_title = "largest residuals"
+            table.add_columns("#", "true", "predicted", "residual", "sample")
+            self._fill_residuals()
+
+    def _residual_text(self, r: Any) -> Text:
+        lines = ["residuals (true - predicted)",
+                 f"mean {_number(r.mean)}   MAE {_number(r.mae)}   RMSE {_number(r.rmse)}"
+                 + (f"   R² {r.r2:.4f}" if r.r2 is not None else ""), ""]
+        lines += [f"{q:>5.0%} quantile  {_number(v)}" for q, v in r.quantiles.items()]
+        return Text("\n".join(lines))
+
+    def _fill_residuals(self) -> None:
+        table = self.query_one("#mistakes", DataTable)
+        self.shown = list(self.evaluation.residuals.largest)
+        for item in self.shown:
+            table.add_row(str(item.index), _number(item.true), _number(item.predicted),
+                          _number(item.residual), Text(printable(item.example.one_line(60))))
+        self._show_detail(0)
+
+    def _filter(self, select_id: str) -> int | None:
+        value = self.query_one(select_id, Select).value
+        return value if isinstance(value, int) else None
+
+    def show_mistakes(self) -> None:
+        """Fill the table with the mistakes the filters let through, most confident first."""
+        e = self.evaluation
+        if e is None or not e.is_classification:
+            return
+        true, predicted = self._filter("#filter-true"), self._filter("#filter-predicted")
+        self.shown = e.mistakes(true=true, predicted=predicted, limit=MISTAKE_ROWS)
+        table = self.query_one("#mistakes", DataTable)
+        table.clear()
+        for m in self.shown:
+            table.add_row(str(m.index), Text(cell_cut(printable(m.true_name), 18)),
+                          Text(cell_cut(printable(m.predicted_name), 18)), f"{m.probability:.3f}",
+                          Text(printable(m.example.one_line(60))))
+        total = len(e.mistake_indices(true=true, predicted=predicted))
+        table.border_title = f"{len(self.shown)} of {total:,} mistakes"
+        self._show_detail(0)
+
+    @on(Select.Changed)
+    def _filter_changed(self, event: Select.Changed) -> None:
+        self.show_mistakes()
+
+    @on(DataTable.RowHighlighted, "#mistakes")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail(event.cursor_row)
+
+    def _show_detail(self, row: int) -> None:
+        detail = self.query_one("#mistake-detail", Static)
+        if not 0 <= row < len(self.shown):
+            detail.update(Text("no mistakes with these filters" if self.evaluation is not None
+                               and self.evaluation.is_classification else ""))
+            return
+        item = self.shown[row]
+        if hasattr(item, "probability"):
+            head = Text(f"#{item.index}  true {printable(item.true_name)}  predicted "
+                        f"{printable(item.predicted_name)}  p={item.probability:.3f}\n", style="bold")
+        else:
+            head = Text(f"#{item.index}  true {_number(item.true)}  predicted "
+                        f"{_number(item.predicted)}\n", style="bold")
+        detail.update(head + example_text(item.example))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
