@@ -209,7 +209,9 @@ class RunStore:
         try:
             data = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
         except FileNotFoundError:
-            return _typed_record(run_dir, "no summary.json")
+            record = _typed_record(run_dir, None)
+            record.unreadable = "no summary.json"
+            return record
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not valid JSON"
             record = _typed_record(run_dir, None)
