@@ -106,13 +106,16 @@ def main(argv: list[str] | None = None) -> int:
             while any(s.poll() is None for s in spies) and time.monotonic() < end + 10:
                 app.pump(0.05)
                 watcher.poll()
-        raw = "".join(Path(f"{raw_path}.{pid}").read_text() for pid in pids
-                      if Path(f"{raw_path}.{pid}").exists())
+        raws = {pid: Path(f"{raw_path}.{pid}").read_text() for pid in pids
+                if Path(f"{raw_path}.{pid}").exists()}
         if args.raw:
-            args.raw.write_text(raw)
+            args.raw.write_text("".join(raws.values()))
         print(f"app pid {app.pid}, processes sampled: {pids}; epochs ended while sampling: "
               f"{len(watcher.of('EpochEnded'))}")
-        print(summarize(raw, args.top))
+        for pid, raw in raws.items():
+            role = "the app" if pid == app.pid else "a child of the app (the run?)"
+            print(f"\n######## pid {pid}: {role}")
+            print(summarize(raw, args.top))
     return 0
 
 

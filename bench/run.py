@@ -222,6 +222,24 @@ def main(argv: list[str] | None = None) -> int:
         (("runs_list",), fig_runs_list),
         (("test_suite",), lambda c, s, lg: fig_test_suite(c, s, lg, args.suite_root)),
     ]
+    targets = tomllib.loads(TARGETS_PATH.read_text(encoding="utf-8"))
+    info = machine()
+
+    def write(partial: bool) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
+        # After every figure, so a run cut short still leaves what it measured.
+        every = {k: figures.get(k) or Figure(k, k, status="pending" if partial else "skipped")
+                 for k in FIGURES}
+        checks = check(every, targets)
+        meta = {"mode": config.name, "when": datetime.now(UTC).isoformat(timespec="seconds"),
+                "seconds": round(time.monotonic() - started, 1), "complete": not partial,
+                "load_before": load_before, "load_after": os.getloadavg(), "machine": info,
+                "config": dict(config.__dict__)}
+        results = {"meta": meta, "figures": {k: every[k].as_dict() for k in FIGURES},
+                   "checks": [{"state": s, "target": t, "text": x} for s, t, x in checks]}
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
+        return meta, checks
+
     with tempfile.TemporaryDirectory(prefix="nnbench-bench-") as tmp:
         for keys, measure in steps:
             if not any(k in wanted for k in keys):
@@ -236,24 +254,17 @@ def main(argv: list[str] | None = None) -> int:
                 for k in keys:
                     figures[k] = Figure(k, k, status="failed",
                                         notes=[f"{type(exc).__name__}: {str(exc)[:2000]}"])
+                write(partial=True)
                 continue
             for fig in out if isinstance(out, tuple) else (out,):
                 figures[fig.key] = fig
+            write(partial=True)
     elapsed = time.monotonic() - started
     for key in FIGURES:
         if key not in figures:
             figures[key] = Figure(key, key, status="skipped")
-    load_after = os.getloadavg()
-    targets = tomllib.loads(TARGETS_PATH.read_text(encoding="utf-8"))
-    checks = check(figures, targets)
-    meta = {"mode": config.name, "when": datetime.now(UTC).isoformat(timespec="seconds"),
-            "seconds": round(elapsed, 1), "load_before": load_before, "load_after": load_after,
-            "machine": machine(), "config": {k: v for k, v in config.__dict__.items()}}
-    results = {"meta": meta, "figures": {k: figures[k].as_dict() for k in FIGURES},
-               "checks": [{"state": s, "target": t, "text": x} for s, t, x in checks]}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
-
+    meta, checks = write(partial=False)
+    load_after = meta["load_after"]
     m = meta["machine"]
     print(f"\nnnbench bench ({config.name}), {meta['when']}, {elapsed:.0f}s; {m.get('cpus')} CPUs "
           f"{m.get('cpu', '')}, Python {m['python']}, TensorFlow {m.get('tensorflow')}, Keras "
