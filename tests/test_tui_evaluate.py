@@ -178,12 +178,24 @@ async def test_compare_view_overlays_runs_named_by_what_differs(iris_run: Path,
         adam, sgd = c.labels
         assert adam.startswith("adam") and sgd.startswith("sgd lr=0.05")
         loss = charts.first()
-        assert list(loss.curves) == [adam, sgd]
-        assert loss.curves[sgd].xs == [1.0, 2.0]
+        # At 80 columns the longer label gives way so the whole legend fits one border.
+        shown = list(loss.curves)
+        assert shown[0] == adam and shown[1].startswith("sgd lr=0.05")
+        assert "adam" in loss.border_subtitle and "sgd lr=0.05" in loss.border_subtitle
+        assert loss.curves[shown[1]].xs == [1.0, 2.0]
         table = view.query_one("#compare-diff", DataTable)
         keys = [str(table.get_row_at(r)[0]) for r in range(table.row_count)]
         assert keys == list(c.differing)
         assert "model.layers[2].type" in keys and "compile.optimizer.type" in keys
+
+
+def test_labels_give_way_longest_first_and_stay_unique() -> None:
+    from nnbench.tui.widgets.compare_view import fit_labels
+
+    assert fit_labels(["adam", "sgd lr=0.05 Dropout(0.3)"], 40) == ["adam", "sgd lr=0.05 Dropout(0.3)"]
+    cut = fit_labels(["adam", "sgd lr=0.05 Dropout(0.3)"], 24)
+    assert cut[0] == "adam" and cut[1].startswith("sgd lr") and sum(len(x) + 4 for x in cut) - 2 <= 24
+    assert len(set(fit_labels(["sgd lr=0.01 x", "sgd lr=0.01 y"], 10))) == 2
 
 
 async def test_compare_view_says_why_it_cannot_compare(iris_run: Path) -> None:

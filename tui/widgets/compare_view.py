@@ -21,10 +21,30 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from nnbench.core.text import cell_cut, printable
+from nnbench.core.text import cell_cut, cell_width, printable
 from nnbench.tui.widgets.curve_chart import SERIES_COLORS, CurveChart
 
 CHARTS = 4
+
+
+def fit_labels(labels: Sequence[str], room: int) -> list[str]:
+    """Labels cut (longest first, down to 6 columns) so "━ a  ━ b" fits ``room`` columns; each
+    stays unique, as a chart keys its curves by label."""
+    out = list(labels)
+
+    def needed() -> int:
+        return sum(cell_width(label) + 4 for label in out) - 2
+
+    while needed() > room:
+        longest = max(range(len(out)), key=lambda i: cell_width(out[i]))
+        size = cell_width(out[longest])
+        if size <= 6:
+            break
+        cut = cell_cut(out[longest], size - 1)
+        if cut in out:
+            break
+        out[longest] = cut
+    return out
 
 
 class CompareView(Widget):
@@ -101,18 +121,29 @@ class CompareView(Widget):
         status.update(Text("; ".join(notes)))
         status.display = bool(notes)
         with self.app.batch_update():
-            metrics = comparison.chart_metrics
-            for i, chart in enumerate(self.charts):
-                chart.display = i < len(metrics)
-                if i >= len(metrics):
-                    continue
-                chart.clear(title=f"compare {metrics[i]}")
-                for j, run in enumerate(comparison.runs):
-                    points = run.series.get(metrics[i], [])
-                    chart.set_curve(printable(run.label), [e for e, _ in points],
-                                    [v for _, v in points], color=SERIES_COLORS[j % len(SERIES_COLORS)])
-                chart.replot()
+            self._draw_charts()
             self._fill_table(comparison)
+
+    def on_resize(self) -> None:
+        if self.comparison is not None:
+            self.call_after_refresh(self._draw_charts)
+
+    def _draw_charts(self) -> None:
+        comparison = self.comparison
+        metrics = comparison.chart_metrics
+        for i, chart in enumerate(self.charts):
+            chart.display = i < len(metrics)
+            if i >= len(metrics):
+                continue
+            chart.clear(title=f"compare {metrics[i]}")
+            # The whole legend on one border: the longest labels give way first.
+            width = chart.size.width or self.size.width // 2
+            labels = fit_labels([printable(run.label) for run in comparison.runs], width - 6)
+            for j, (run, label) in enumerate(zip(comparison.runs, labels, strict=True)):
+                points = run.series.get(metrics[i], [])
+                chart.set_curve(label, [e for e, _ in points], [v for _, v in points],
+                                color=SERIES_COLORS[j % len(SERIES_COLORS)])
+            chart.replot()
 
     def _fill_table(self, comparison: Any) -> None:
         table = self.query_one("#compare-diff", DataTable)
