@@ -157,6 +157,57 @@ CALLBACKS: dict[str, tuple[Param, ...]] = {
         _p("mode", "choice", "auto", choices=("auto", "min", "max"))),
 }
 
+LAYER_INT_RANGE = (1, 10_000_000)
+"""Whole-number layer parameters (units, filters, kernel_size ...) lie in this range ..."""
+LAYER_INT_RANGES = {"axis": (-16, 16)}
+"""... except these."""
+TUPLE_OR_INT = ("kernel_size", "pool_size", "strides")
+"""Parameters Keras takes as one number or one per axis, e.g. kernel_size = [3, 3]."""
+MAX_SHAPE_DIM = 10_000_000
+MAX_WEIGHTS = 100_000_000
+"""The most weights one layer may have: ~400 MB of float32, far beyond any tutorial model."""
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_layer_value(param: Param, value: Any) -> str | None:
+    """Why ``value`` can't be this layer parameter (completes "Dense units ..."), or None.
+
+    The types follow the Keras constructors: a bool is not a number here, and "false" in quotes is
+    text, not false.
+    """
+    quoted = isinstance(value, str) and value.strip().lower() in ("true", "false")
+    if param.kind == "bool" and not isinstance(value, bool):
+        hint = f" (write {value.strip().lower()} without quotes)" if quoted else ""
+        return f"must be true or false, not {value!r}{hint}"
+    if param.kind == "int":
+        low, high = LAYER_INT_RANGES.get(param.name, LAYER_INT_RANGE)
+        values = value if param.name in TUPLE_OR_INT and isinstance(value, list) and value else [value]
+        for v in values:
+            if not _whole(v):
+                per_axis = " or a list of them, e.g. [3, 3]" if param.name in TUPLE_OR_INT else ""
+                return f"must be a whole number{per_axis}, not {value!r}"
+            if not low <= v <= high:
+                return f"must be between {low:,} and {high:,}, not {v!r}"
+    if param.kind == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        return f"must be a number, not {value!r}"
+    if param.kind == "float" and value != value:  # NaN
+        return "must be a number, not nan"
+    if param.kind == "choice" and value not in param.choices:
+        return f"{value!r} is not allowed; use " + ", ".join(param.choices)
+    if param.kind == "str" and not isinstance(value, str):
+        return f"must be text in quotes, not {value!r}"
+    if param.kind == "shape":
+        dims = value if isinstance(value, list) else [value]
+        if not dims or not all(d in (None, "None", "none") or _whole(d) and -1 <= d <= MAX_SHAPE_DIM
+                               for d in dims):
+            return (f"must be a list of sizes like [28, 28] (0 or \"None\" for any length, -1 in "
+                    f"a Reshape for the rest), not {value!r}")
+    return None
+
+
 SCALINGS = ("none", "divide255", "standardize")
 
 

@@ -134,10 +134,18 @@ def _prepare_arrays(source: _Source, spec: DataSpec, fit: FitSpec) -> LoadedData
         num_classes=_num_classes(source),
         class_names=source.class_names,
         notes=notes,
+        missing_labels=_missing(y_train) + _missing(y_val),
     )
     return LoadedData(x_train=as_x(x_train), y_train=as_y(y_train), x_val=as_x(x_val),
                       y_val=as_y(y_val), x_test=as_x(x_test), y_test=as_y(source.y_test),
                       info=info, task=source.task)
+
+
+def _missing(y: np.ndarray | None) -> int:
+    """How many labels are NaN (a float target with gaps)."""
+    if y is None or y.dtype.kind != "f":
+        return 0
+    return int(np.isnan(y).reshape(len(y), -1).any(axis=1).sum())
 
 
 def _num_classes(source: _Source) -> int | None:

@@ -6,14 +6,29 @@ output unless it names its ``inputs``; the last layer is the output.
 
 from __future__ import annotations
 
-import re
+import math
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 from nnbench.core import catalog
+from nnbench.core.compat import output_problem
 from nnbench.core.errors import ModelError, PresetError, did_you_mean, one_of
 from nnbench.core.events import ModelSummary, SummaryRow
+from nnbench.core.names import (
+    INPUT_NAME,
+    auto_names,
+    keras_names,
+    model_name,
+    snake_case,
+    unused_layers,
+    unused_message,
+    unused_name,
+)
 from nnbench.core.preset import LayerSpec, ModelSpec
+
+__all__ = ["LayerRow", "ModelAnalysis", "analyze", "auto_names", "build_model", "format_shape",
+           "output_problem", "snake_case", "summarize"]
 
 
 @dataclass(frozen=True)
@@ -50,37 +65,6 @@ def _shape(value: Any) -> tuple[int | None, ...]:
     return tuple(None if d in (0, "None", "none", None) else int(d) for d in dims)
 
 
-def snake_case(class_name: str) -> str:
-    """Keras's automatic layer name for a class: GlobalAveragePooling1D -> global_average_pooling1d."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def auto_names(spec: ModelSpec) -> list[str]:
-    """Every layer's name: its own, else dense, dense_1 ... as a fresh Keras session names them.
-
-    Keras numbers automatic names per thread for the life of the process, so a stack checked a
-    hundred times would read dense_157; naming here keeps the rows stable and like model.summary().
-    """
-    taken = {layer.name for layer in spec.layers if layer.name}
-    counts: dict[str, int] = {}
-    names = []
-    for layer in spec.layers:
-        if layer.name:
-            names.append(layer.name)
-            continue
-        base = "input_layer" if layer.type == "Input" else snake_case(layer.type)
-        while True:
-            n = counts.get(base, 0)
-            counts[base] = n + 1
-            candidate = base if n == 0 else f"{base}_{n}"
-            if candidate not in taken:
-                break
-        taken.add(candidate)
-        names.append(candidate)
-    return names
-
-
 def _kwargs(layer: LayerSpec, index: int) -> dict[str, Any]:
     allowed = catalog.keras_parameters(layer.type)
     kwargs: dict[str, Any] = {}
@@ -91,10 +75,54 @@ def _kwargs(layer: LayerSpec, index: int) -> dict[str, Any]:
                 f"{', '.join(sorted(allowed))}." + did_you_mean(key, allowed),
                 key=f"model.layers[{index}].{key}",
             )
+        problem = _signature_problem(allowed[key], value)
+        if problem:
+            raise PresetError(f"{layer.type} {key} {problem}", key=f"model.layers[{index}].{key}")
         if key in ("target_shape", "kernel_size", "pool_size", "strides") and isinstance(value, list):
             value = tuple(value)
         kwargs[key] = value
     return kwargs
+
+
+def _signature_problem(default: Any, value: Any) -> str | None:
+    """Whether ``value`` has the type of the Keras constructor's default (a bool is no number)."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            quoted = isinstance(value, str) and value.strip().lower() in ("true", "false")
+            return f"must be true or false, not {value!r}" + (
+                f" (write {value.strip().lower()} without quotes)" if quoted else "")
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"must be a whole number, not {value!r}"
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            return f"must be a number, not {value!r}"
+    elif isinstance(default, tuple):
+        items = value if isinstance(value, list) else [value]
+        if not items or not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
+            return f"must be a whole number or a list of them, e.g. [3, 3], not {value!r}"
+    elif isinstance(default, str) and not isinstance(value, (str, dict)):
+        return f"must be text in quotes (e.g. {default!r}), not {value!r}"
+    return None
+
+
+def _weights(layer_type: str, kwargs: dict[str, Any], shape: Any) -> int:
+    """How many weights a layer would allocate on this input, before Keras allocates them."""
+    features = shape[-1] if shape and shape[-1] is not None else 1
+
+    def count(value: Any, axes: int) -> int:
+        return math.prod(value) if isinstance(value, (list, tuple)) else int(value) ** axes
+
+    units = kwargs.get("units", 0)
+    if layer_type == "Dense":
+        return features * units
+    if layer_type in ("Conv1D", "Conv2D"):
+        axes = 1 if layer_type == "Conv1D" else 2
+        return count(kwargs.get("kernel_size", 1), axes) * features * kwargs.get("filters", 0)
+    if layer_type == "Embedding":
+        return kwargs.get("input_dim", 0) * kwargs.get("output_dim", 0)
+    gates = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}.get(layer_type, 0)
+    return gates * units * (features + units)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -115,6 +143,15 @@ def _call_layer(keras: Any, layer: LayerSpec, index: int, inputs: list[Any], nam
         raise ModelError(f"layer {index + 1} ({layer.type}): {_first_line(exc)}",
                          layer_index=index) from None
     kind = catalog.LAYERS[layer.type]
+    if len(inputs) == 1:
+        try:
+            weights = _weights(layer.type, kwargs, tuple(inputs[0].shape))
+        except (TypeError, ValueError, OverflowError):
+            weights = 0
+        if weights > catalog.MAX_WEIGHTS:
+            raise ModelError(f"layer {index + 1} ({layer.type}) would have {weights:,} weights, more "
+                             f"than nnbench builds ({catalog.MAX_WEIGHTS:,}); make it smaller "
+                             "(fewer units or filters), or shrink its input", layer_index=index)
     try:
         if kind.merges:
             if len(inputs) < 2:
@@ -161,24 +198,35 @@ def _shape_hint(layer_type: str, shape: Any) -> str:
 
 
 
+_DISPLAY_NAMES: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+"""Built model -> {Keras layer name: the name the user sees}, for ``summarize``."""
+
+
 def build_model(spec: ModelSpec, input_shape: tuple[int | None, ...] | None = None,
                 *, name: str = "model", rows: list[LayerRow] | None = None) -> Any:
-    """Build the Keras functional model. Fills ``rows`` as it goes, so callers see partial results."""
+    """Build the Keras functional model. Fills ``rows`` as it goes, so callers see partial results.
+
+    Layers are referenced by the names the stack shows (``names.auto_names``); Keras gets
+    ``names.keras_names`` of them, so any name a person picks (Korean, symbols) builds and trains.
+    """
     import keras
 
     rows = rows if rows is not None else []
     layers = list(spec.layers)
-    names = auto_names(spec)
     if not layers:
         raise ModelError("the model has no layers; add one (an Input, then Dense layers)")
+    names = auto_names(spec)
+    scoped = keras_names(names, [layer.type for layer in layers])
+    for i, layer in enumerate(layers):
+        if layer.type == "Input" and i > 0:
+            raise ModelError(f"layer {i + 1}: Input can only be the first layer", layer_index=i)
     if layers[0].type == "Input":
-        first = layers.pop(0)
-        shape = first.params.get("shape")
+        shape = layers[0].params.get("shape")
         if shape is None:
             raise PresetError("Input needs a shape, e.g. shape = [28, 28]", key="model.layers[0].shape")
         try:
-            tensor = keras.Input(shape=_shape(shape), name=names[0])
-        except (TypeError, ValueError) as exc:
+            tensor = keras.Input(shape=_shape(shape), name=scoped[0])
+        except (TypeError, ValueError, OverflowError) as exc:
             raise PresetError(f"bad Input shape {shape!r}: {_first_line(exc)}",
                               key="model.layers[0].shape") from None
         offset = 1
@@ -189,19 +237,15 @@ def build_model(spec: ModelSpec, input_shape: tuple[int | None, ...] | None = No
                 f"{list(input_shape)}", layer_index=0)
         rows.append(LayerRow(0, "Input", names[0], format_shape(tensor.shape), 0))
     elif input_shape is not None:
-        tensor = keras.Input(shape=tuple(input_shape), name="input_layer")
+        tensor = keras.Input(shape=tuple(input_shape), name=unused_name(INPUT_NAME, scoped))
         offset = 0
     else:
         raise ModelError("the input shape is unknown: add an Input layer first (e.g. shape = [64]) "
                          "or load the data so nnbench can read it", layer_index=0)
-    by_name: dict[str, Any] = {}
-    if offset and layers_name(spec, 0):
-        by_name[layers_name(spec, 0)] = tensor
-    model_input = tensor
-    current = tensor
-    for i, layer in enumerate(layers, start=offset):
-        if layer.type == "Input":
-            raise ModelError(f"layer {i + 1}: Input can only be the first layer", layer_index=i)
+    by_name: dict[str, Any] = {names[0]: tensor} if offset else {}
+    model_input = current = tensor
+    for i in range(offset, len(layers)):
+        layer = layers[i]
         if layer.inputs:
             missing = [n for n in layer.inputs if n not in by_name]
             if missing:
@@ -211,11 +255,17 @@ def build_model(spec: ModelSpec, input_shape: tuple[int | None, ...] | None = No
             inputs = [by_name[n] for n in layer.inputs]
         else:
             inputs = [current]
-        keras_layer, current = _call_layer(keras, layer, i, inputs, names[i])
-        by_name[keras_layer.name] = current
-        rows.append(LayerRow(i, layer.type, keras_layer.name, format_shape(current.shape),
+        keras_layer, current = _call_layer(keras, layer, i, inputs, scoped[i])
+        by_name[names[i]] = current
+        rows.append(LayerRow(i, layer.type, names[i], format_shape(current.shape),
                              int(keras_layer.count_params())))
-    return keras.Model(inputs=model_input, outputs=current, name=name)
+    unused = unused_layers([layer.inputs for layer in layers], names)
+    if unused:
+        i = unused[0]
+        raise ModelError(unused_message(i, layers[i].type, names[i]), layer_index=i)
+    model = keras.Model(inputs=model_input, outputs=current, name=model_name(name))
+    _DISPLAY_NAMES[model] = dict(zip(scoped, names, strict=True))
+    return model
 
 
 def _shapes_agree(declared: tuple[Any, ...], actual: tuple[Any, ...]) -> bool:
@@ -223,40 +273,19 @@ def _shapes_agree(declared: tuple[Any, ...], actual: tuple[Any, ...]) -> bool:
         d is None or a is None or d == a for d, a in zip(declared, actual, strict=True))
 
 
-def layers_name(spec: ModelSpec, index: int) -> str | None:
-    return spec.layers[index].name
-
-
 def summarize(model: Any) -> ModelSummary:
     """Model summary rows and totals, computed as ``model.summary()`` computes them."""
     from keras.src.utils.summary_utils import count_params
 
+    shown = _DISPLAY_NAMES.get(model, {})
     rows = [
-        SummaryRow(layer.name, type(layer).__name__, format_shape(layer.output.shape),
-                   int(layer.count_params()))
+        SummaryRow(shown.get(layer.name, layer.name), type(layer).__name__,
+                   format_shape(layer.output.shape), int(layer.count_params()))
         for layer in model.layers
     ]
     trainable = int(count_params(model.trainable_weights))
     non_trainable = int(count_params(model.non_trainable_weights))
     return ModelSummary(rows, trainable + non_trainable, trainable, non_trainable)
-
-
-def output_problem(output_shape: tuple[Any, ...], loss: str, num_classes: int | None) -> str | None:
-    """Why this output can't train with this loss and these labels, or None."""
-    loss = catalog.LOSS_ALIASES.get(loss, loss)
-    if len(output_shape) > 2:
-        return (f"the model outputs {format_shape(output_shape)}: a vector per step or pixel, not "
-                "one prediction per sample; add GlobalAveragePooling1D (sequences), or Flatten or "
-                "GlobalAveragePooling2D (images), before the first Dense")
-    units = output_shape[-1] if len(output_shape) == 2 else 1
-    categorical = loss in ("sparse_categorical_crossentropy", "categorical_crossentropy")
-    if categorical and num_classes and units != num_classes:
-        return (f"the last layer has {units} outputs but the data has {num_classes} classes; "
-                f"set units = {num_classes} (with softmax)")
-    if loss == "binary_crossentropy" and units != 1:
-        return (f"binary_crossentropy needs one output (Dense 1, sigmoid), the last layer has "
-                f"{units}")
-    return None
 
 
 def analyze(spec: ModelSpec, input_shape: tuple[int | None, ...] | None = None, *,
@@ -271,8 +300,13 @@ def analyze(spec: ModelSpec, input_shape: tuple[int | None, ...] | None = None, 
             index = _index_from_key(exc.key)
         if index is not None and 0 <= index < len(spec.layers):
             layer = spec.layers[index]
-            rows.append(LayerRow(index, layer.type, layer.name or "", "?", 0,
-                                 getattr(exc, "reason", None) or exc.message))
+            built = {row.index: row for row in rows}
+            shape, params = ((built[index].output_shape, built[index].params) if index in built
+                             else ("?", 0))
+            failed = LayerRow(index, layer.type, auto_names(spec)[index], shape, params,
+                              getattr(exc, "reason", None) or exc.message)
+            rows = [row for row in rows if row.index < index] + [failed] + [
+                row for row in rows if row.index > index]
         return ModelAnalysis(rows, None, exc)
     summary = summarize(model)
     if loss:

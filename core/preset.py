@@ -29,12 +29,12 @@ import copy
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from nnbench.core import catalog
+from nnbench.core import catalog, names
 from nnbench.core.catalog import Param
 from nnbench.core.errors import PresetError, did_you_mean, one_of
 
@@ -237,117 +237,184 @@ def _has(node: Any, item: Any) -> bool:
     return isinstance(item, int) and 0 <= item < len(node)
 
 
-def _check_names(raw: dict[str, Any], file: str | None) -> None:
-    """Checks pydantic can't phrase well: Keras class and identifier names, with suggestions."""
+class _Check:
+    """Checks pydantic can't phrase well, one section at a time: Keras class and identifier names,
+    with suggestions; the first problem is raised as a ``PresetError``."""
 
-    def fail(key: str, message: str) -> None:
-        raise PresetError(message, key=key, file=file)
+    def __init__(self, raw: dict[str, Any], file: str | None) -> None:
+        self.raw = raw
+        self.file = file
 
-    model = raw.get("model")
-    layers = model.get("layers") if isinstance(model, dict) else None
-    if not isinstance(layers, list) or not layers:
-        fail("model.layers", "the model has no layers; add at least one [[model.layers]] table "
-             "with a type, e.g. type = \"Dense\"")
-    names_seen: set[str] = set()
-    for i, layer in enumerate(layers):
+    def fail(self, key: str, message: str) -> NoReturn:
+        raise PresetError(message, key=key, file=self.file)
+
+    def all(self) -> None:
+        self.layers()
+        self.compile()
+        self.callbacks()
+
+    # --- [[model.layers]] ---------------------------------------------------------------------
+
+    def layers(self) -> None:
+        model = self.raw.get("model")
+        layers = model.get("layers") if isinstance(model, dict) else None
+        if not isinstance(layers, list) or not layers:
+            self.fail("model.layers", "the model has no layers; add at least one [[model.layers]] "
+                      "table with a type, e.g. type = \"Dense\"")
+        for i, layer in enumerate(layers):
+            self.layer_type(i, layer)
+        self.names_unique(layers)
+        # Every name the stack shows (automatic ones too) can be referenced by a later layer.
+        shown = names.layer_names((layer["type"], layer.get("name") or None) for layer in layers)
+        for i, layer in enumerate(layers):
+            self.layer_params(i, layer)
+            self.layer_inputs(i, layer, shown[:i])
+        self.layers_used(layers, shown)
+
+    def layer_type(self, i: int, layer: Any) -> None:
         key = f"model.layers[{i}]"
         if not isinstance(layer, dict):
-            fail(key, "each layer must be a table like { type = \"Dense\", units = 10 }")
+            self.fail(key, "each layer must be a table like { type = \"Dense\", units = 10 }")
         kind = layer.get("type")
         if kind is None:
-            fail(f"{key}.type",
-                 f"missing layer type; add type = \"Dense\" or {one_of(catalog.LAYERS)}")
+            self.fail(f"{key}.type",
+                      f"missing layer type; add type = \"Dense\" or {one_of(catalog.LAYERS)}")
         if not isinstance(kind, str):
-            fail(f"{key}.type", "the layer type is a Keras class name in quotes, not "
-                 f"{kind!r}; use {one_of(catalog.LAYERS)}")
+            self.fail(f"{key}.type", "the layer type is a Keras class name in quotes, not "
+                      f"{kind!r}; use {one_of(catalog.LAYERS)}")
         if kind not in catalog.LAYERS:
-            fail(f"{key}.type", f"unknown layer type '{kind}'; use {one_of(catalog.LAYERS)}."
-                 + did_you_mean(kind, catalog.LAYERS))
+            self.fail(f"{key}.type", f"unknown layer type '{kind}'; use {one_of(catalog.LAYERS)}."
+                      + did_you_mean(kind, catalog.LAYERS))
+        if kind == "Input" and i > 0:
+            self.fail(f"{key}.type", "Input can only be the first layer; remove this one, or move "
+                      "it to the top of the stack")
+        name = layer.get("name")
+        if name is not None and not isinstance(name, str):
+            self.fail(f"{key}.name", f"a layer name is text in quotes, not {name!r}")
+
+    def layer_params(self, i: int, layer: dict[str, Any]) -> None:
+        key, kind = f"model.layers[{i}]", layer["type"]
         for akey in ("activation", "recurrent_activation"):
             act = layer.get(akey)
             if act is not None and act not in catalog.ACTIVATIONS:
-                fail(f"{key}.{akey}", f"unknown activation '{act}'; use "
-                     f"{one_of(catalog.ACTIVATIONS)}."
-                     + did_you_mean(str(act), catalog.ACTIVATIONS))
+                self.fail(f"{key}.{akey}", f"unknown activation '{act}'; use "
+                          f"{one_of(catalog.ACTIVATIONS)}."
+                          + did_you_mean(str(act), catalog.ACTIVATIONS))
         for spec in catalog.LAYERS[kind].params:
-            if spec.required and spec.name not in layer and kind != "Activation":
-                fail(f"{key}.{spec.name}", f"{kind} needs '{spec.name}' ({spec.kind}"
-                     + (f": {spec.help}" if spec.help else "") + f"); add {spec.name} = ... to "
-                     "this layer")
-        inputs = layer.get("inputs")
-        if inputs is not None:
-            if not isinstance(inputs, list) or not all(isinstance(n, str) for n in inputs):
-                fail(f"{key}.inputs",
-                     "inputs must be a list of earlier layer names, e.g. [\"a\", \"b\"]")
-            for n in inputs:
-                if n not in names_seen:
-                    fail(f"{key}.inputs", f"no earlier layer is named '{n}'; name a layer above "
-                         "this one" + (f" ({one_of(names_seen)})" if names_seen else "")
-                         + "." + did_you_mean(n, names_seen))
-        if isinstance(layer.get("name"), str):
-            if layer["name"] in names_seen:
-                fail(f"{key}.name", f"the name '{layer['name']}' is used twice; "
-                     "layer names must be unique")
-            names_seen.add(layer["name"])
-
-    comp = raw.get("compile", {})
-    if not isinstance(comp, dict):
-        fail("compile", "compile must be a table with loss, optimizer and metrics")
-    loss = comp.get("loss")
-    if loss is not None and (not isinstance(loss, str) or
-                             catalog.LOSS_ALIASES.get(loss, loss) not in catalog.LOSSES):
-        fail("compile.loss", f"unknown loss '{loss}'; use {one_of(catalog.LOSSES)}."
-             + did_you_mean(str(loss), catalog.LOSSES))
-    opt = comp.get("optimizer")
-    opt_name = opt.get("type") if isinstance(opt, dict) else opt
-    if isinstance(opt, dict) and opt_name is None:
-        fail("compile.optimizer.type", "the optimizer table needs a type, e.g. type = \"adam\"; "
-             f"use {one_of(catalog.OPTIMIZERS)}")
-    if opt is not None:
-        if not isinstance(opt_name, str) or opt_name.lower() not in catalog.OPTIMIZERS:
-            fail("compile.optimizer" + (".type" if isinstance(opt, dict) else ""),
-                 f"unknown optimizer '{opt_name}'; use {one_of(catalog.OPTIMIZERS)}."
-                 + did_you_mean(str(opt_name), catalog.OPTIMIZERS))
-        if isinstance(opt, dict):
-            own = catalog.OPTIMIZERS[opt_name.lower()]
-            opt_params = {p.name: p for p in _OPTIMIZER_COMMON + own}
-            for k, v in opt.items():
-                if k == "type":
-                    continue
-                if k not in opt_params:
-                    fail(f"compile.optimizer.{k}", f"{opt_name} has no parameter '{k}'; use "
-                         f"{one_of(opt_params)}." + did_you_mean(k, opt_params))
-                problem = _check_value(opt_params[k], v)
-                if problem is None and k == "learning_rate" and v <= 0:
-                    problem = f"must be greater than 0, not {v!r}"
-                if problem:
-                    fail(f"compile.optimizer.{k}", problem)
-    metrics = comp.get("metrics", [])
-    if not isinstance(metrics, (str, list)):
-        fail("compile.metrics",
-             f"metrics must be a list of names like [\"accuracy\"], not {metrics!r}")
-    for i, m in enumerate([metrics] if isinstance(metrics, str) else metrics):
-        if not isinstance(m, str) or m.lower() not in catalog.METRICS:
-            fail(f"compile.metrics[{i}]", f"unknown metric '{m}'; use {one_of(catalog.METRICS)}."
-                 + did_you_mean(str(m), catalog.METRICS))
-
-    callbacks = raw.get("callbacks", {})
-    if not isinstance(callbacks, dict):
-        fail("callbacks", "callbacks must be tables like [callbacks.EarlyStopping]")
-    for cb_name, cb in callbacks.items():
-        if cb_name not in catalog.CALLBACKS:
-            fail(f"callbacks.{cb_name}", f"unknown callback '{cb_name}'; use "
-                 f"{one_of(catalog.CALLBACKS)}." + did_you_mean(cb_name, catalog.CALLBACKS))
-        if not isinstance(cb, dict):
-            fail(f"callbacks.{cb_name}", "a callback must be a table of its keyword arguments")
-        allowed = {p.name: p for p in catalog.CALLBACKS[cb_name]}
-        for k, v in cb.items():
-            if k not in allowed:
-                fail(f"callbacks.{cb_name}.{k}", f"{cb_name} has no parameter '{k}'; use "
-                     f"{one_of(allowed)}." + did_you_mean(k, allowed))
-            problem = _check_value(allowed[k], v)
+            if spec.name not in layer:
+                if spec.required and kind != "Activation":
+                    self.fail(f"{key}.{spec.name}", f"{kind} needs '{spec.name}' ({spec.kind}"
+                              + (f": {spec.help}" if spec.help else "") + f"); add {spec.name} = "
+                              "... to this layer")
+                continue
+            problem = catalog.check_layer_value(spec, layer[spec.name])
             if problem:
-                fail(f"callbacks.{cb_name}.{k}", problem)
+                self.fail(f"{key}.{spec.name}", f"{kind} {spec.name} {problem}")
+
+    def layer_inputs(self, i: int, layer: dict[str, Any], earlier: list[str]) -> None:
+        inputs = layer.get("inputs")
+        if inputs is None:
+            return
+        key = f"model.layers[{i}].inputs"
+        if not isinstance(inputs, list) or not all(isinstance(n, str) for n in inputs):
+            self.fail(key, "inputs must be a list of earlier layer names, e.g. [\"a\", \"b\"]")
+        for n in inputs:
+            if n not in earlier:
+                self.fail(key, f"no earlier layer is named '{n}'; name a layer above this one"
+                          + (f" ({', '.join(earlier)})" if earlier else "")
+                          + "." + did_you_mean(n, earlier))
+
+    def names_unique(self, layers: list[dict[str, Any]]) -> None:
+        own = [layer.get("name") or None for layer in layers]
+        for i, name in enumerate(own):
+            if name and name in own[:i]:
+                self.fail(f"model.layers[{i}].name",
+                          f"the name '{name}' is used twice; layer names must be unique")
+
+    def layers_used(self, layers: list[dict[str, Any]], shown: list[str]) -> None:
+        for i in names.unused_layers([layer.get("inputs") for layer in layers], shown):
+            self.fail(f"model.layers[{i}]", names.unused_message(i, layers[i]["type"], shown[i]))
+
+    # --- [compile] ----------------------------------------------------------------------------
+
+    def compile(self) -> None:
+        comp = self.raw.get("compile", {})
+        if not isinstance(comp, dict):
+            self.fail("compile", "compile must be a table with loss, optimizer and metrics")
+        self.loss(comp.get("loss"))
+        self.optimizer(comp.get("optimizer"))
+        self.metrics(comp.get("metrics", []))
+
+    def loss(self, loss: Any) -> None:
+        if loss is not None and (not isinstance(loss, str) or
+                                 catalog.LOSS_ALIASES.get(loss, loss) not in catalog.LOSSES):
+            self.fail("compile.loss", f"unknown loss '{loss}'; use {one_of(catalog.LOSSES)}."
+                      + did_you_mean(str(loss), catalog.LOSSES))
+
+    def optimizer(self, opt: Any) -> None:
+        if opt is None:
+            return
+        opt_name = opt.get("type") if isinstance(opt, dict) else opt
+        if isinstance(opt, dict) and opt_name is None:
+            self.fail("compile.optimizer.type", "the optimizer table needs a type, e.g. type = "
+                      f"\"adam\"; use {one_of(catalog.OPTIMIZERS)}")
+        if not isinstance(opt_name, str) or opt_name.lower() not in catalog.OPTIMIZERS:
+            self.fail("compile.optimizer" + (".type" if isinstance(opt, dict) else ""),
+                      f"unknown optimizer '{opt_name}'; use {one_of(catalog.OPTIMIZERS)}."
+                      + did_you_mean(str(opt_name), catalog.OPTIMIZERS))
+        if not isinstance(opt, dict):
+            return
+        own = catalog.OPTIMIZERS[opt_name.lower()]
+        opt_params = {p.name: p for p in _OPTIMIZER_COMMON + own}
+        for k, v in opt.items():
+            if k == "type":
+                continue
+            if k not in opt_params:
+                self.fail(f"compile.optimizer.{k}", f"{opt_name} has no parameter '{k}'; use "
+                          f"{one_of(opt_params)}." + did_you_mean(k, opt_params))
+            problem = _check_value(opt_params[k], v)
+            if problem is None and k == "learning_rate" and v <= 0:
+                problem = f"must be greater than 0, not {v!r}"
+            if problem:
+                self.fail(f"compile.optimizer.{k}", problem)
+
+    def metrics(self, metrics: Any) -> None:
+        if not isinstance(metrics, (str, list)):
+            self.fail("compile.metrics",
+                      f"metrics must be a list of names like [\"accuracy\"], not {metrics!r}")
+        listed = [metrics] if isinstance(metrics, str) else metrics
+        for i, m in enumerate(listed):
+            if not isinstance(m, str) or m.lower() not in catalog.METRICS:
+                self.fail(f"compile.metrics[{i}]", f"unknown metric '{m}'; use "
+                          f"{one_of(catalog.METRICS)}." + did_you_mean(str(m), catalog.METRICS))
+            if m.lower() in (str(n).lower() for n in listed[:i]):
+                self.fail(f"compile.metrics[{i}]", f"{m} is listed twice; remove one")
+
+    # --- [callbacks.*] ------------------------------------------------------------------------
+
+    def callbacks(self) -> None:
+        callbacks = self.raw.get("callbacks", {})
+        if not isinstance(callbacks, dict):
+            self.fail("callbacks", "callbacks must be tables like [callbacks.EarlyStopping]")
+        for cb_name, cb in callbacks.items():
+            if cb_name not in catalog.CALLBACKS:
+                self.fail(f"callbacks.{cb_name}", f"unknown callback '{cb_name}'; use "
+                          f"{one_of(catalog.CALLBACKS)}." + did_you_mean(cb_name, catalog.CALLBACKS))
+            if not isinstance(cb, dict):
+                self.fail(f"callbacks.{cb_name}", "a callback must be a table of its keyword "
+                          "arguments")
+            allowed = {p.name: p for p in catalog.CALLBACKS[cb_name]}
+            for k, v in cb.items():
+                if k not in allowed:
+                    self.fail(f"callbacks.{cb_name}.{k}", f"{cb_name} has no parameter '{k}'; use "
+                              f"{one_of(allowed)}." + did_you_mean(k, allowed))
+                problem = _check_value(allowed[k], v)
+                if problem:
+                    self.fail(f"callbacks.{cb_name}.{k}", problem)
+
+
+def _check_names(raw: dict[str, Any], file: str | None) -> None:
+    _Check(raw, file).all()
 
 
 # Every Keras optimizer takes these keyword arguments besides its own.
@@ -407,9 +474,11 @@ def preset_from_dict(raw: dict[str, Any], *, file: str | None = None) -> Preset:
     if "model" not in raw:
         raise PresetError("missing [model] section; add [[model.layers]] tables, each with a "
                           "type such as \"Dense\"", key="model", file=file)
-    _check_names(raw, file)
     try:
+        _check_names(raw, file)
         return Preset.model_validate(raw)
+    except RecursionError:
+        raise PresetError(_TOO_DEEP, file=file) from None
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
@@ -419,11 +488,17 @@ def preset_from_dict(raw: dict[str, Any], *, file: str | None = None) -> Preset:
         raise PresetError(message, key=_key_path(loc, raw), file=file) from None
 
 
+_TOO_DEEP = ("values are nested too deeply (lists or tables inside each other thousands of levels "
+             "down); a preset needs at most a few levels")
+
+
 def loads_preset(text: str, *, file: str | None = None) -> Preset:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PresetError(f"not valid TOML: {exc}", file=file) from None
+    except RecursionError:
+        raise PresetError(_TOO_DEEP, file=file) from None
     return preset_from_dict(raw, file=file)
 
 
