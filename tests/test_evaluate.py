@@ -259,3 +259,28 @@ def test_cli_prints_matrix_table_and_mistakes(iris_run: Path, capsys: pytest.Cap
     assert code == 2 and "no class 'daisy'" in capsys.readouterr().err
     assert main(["evaluate", "zzz", "--runs-dir", str(iris_run.parent)]) == 2
     assert "no run 'zzz'" in capsys.readouterr().err
+
+
+def test_an_image_folder_run_shows_pixels_as_they_were_on_disk(runs: Path, tmp_path: Path) -> None:
+    import tensorflow as tf
+
+    for split, count in (("train", 6), ("test", 3)):
+        for label, value in (("cats", 20), ("dogs", 230)):
+            folder = tmp_path / "pets" / split / label
+            folder.mkdir(parents=True)
+            for i in range(count):
+                pixels = np.full((8, 8, 3), value + i, dtype=np.uint8)
+                (folder / f"{i}.png").write_bytes(tf.io.encode_png(pixels).numpy())
+    preset = tiny_preset(
+        data={"source": f"images:{tmp_path / 'pets'}", "image_size": [8, 8], "scaling": "divide255",
+              "test_split": None},
+        model={"layers": [{"type": "Input", "shape": [8, 8, 3]}, {"type": "Flatten"},
+                          {"type": "Dense", "units": 2, "activation": "softmax"}]},
+        fit={"epochs": 1, "batch_size": 4, "validation_split": 0.25})
+    e = evaluate_run(_train(preset, runs))
+    assert e.split == "test" and e.samples == 6 and e.class_names == ["cats", "dogs"]
+    assert list(e.y_true) == [0, 0, 0, 1, 1, 1]  # test files in class order, unshuffled
+    example = e.example(4)
+    assert example.kind == "image" and example.pixels.shape == (8, 8, 3)
+    assert np.allclose(example.pixels, 231, atol=0.01)  # dogs/1.png, scaled back from /255
+    assert "image 8x8x3" in example.one_line()

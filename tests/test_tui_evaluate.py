@@ -207,3 +207,31 @@ async def test_compare_view_says_why_it_cannot_compare(iris_run: Path) -> None:
         await pilot.pause()
         status = view.query_one("#compare-status", Static)
         assert "two or more runs" in str(status.render()) and status.has_class("-error")
+
+
+async def test_a_regression_run_shows_residuals_not_a_matrix(runs: Path) -> None:
+    run = _train(tiny_preset(
+        data={"source": "sklearn:diabetes"},
+        model={"layers": [{"type": "Input", "shape": [10]}, {"type": "Dense", "units": 1}]},
+        compile={"loss": "mse", "metrics": ["mae"]}, fit={"epochs": 1}), runs)
+    expected = evaluate_run(run).residuals
+    async with EvaluateApp(run).run_test(size=SMALL) as pilot:
+        screen = await _evaluated(pilot)
+        assert not screen.query_one(ConfusionMatrix).display
+        residuals = str(screen.query_one("#residuals", Static).render())
+        assert f"MAE {expected.mae:.4f}" in residuals or f"MAE {expected.mae:,.2f}" in residuals
+        assert "50% quantile" in residuals
+        table = screen.query_one("#mistakes", DataTable)
+        assert [int(table.get_row_at(r)[0]) for r in range(table.row_count)] == [
+            item.index for item in expected.largest]
+
+
+def test_an_image_is_drawn_with_half_blocks() -> None:
+    from nnbench.tui.screens.evaluate_screen import pixels_text
+
+    image = np.zeros((4, 3))
+    image[0] = 255  # a white top row over black
+    text = pixels_text(image)
+    assert text.plain == "▀▀▀\n▀▀▀"
+    top = text.spans[0].style
+    assert top.color.triplet == (255, 255, 255) and top.bgcolor.triplet == (0, 0, 0)
