@@ -241,10 +241,21 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_presets(args: argparse.Namespace) -> int:
     from nnbench.core.preset import DEFAULT_PRESET, bundled_presets
+    from nnbench.core.text import printable
+    from nnbench.core.user_presets import user_presets, user_presets_dir
 
+    mine = user_presets()
+    yours = {path.stem for path, _ in mine}
+    print("bundled (inside nnbench):")
     for name, description in bundled_presets().items():
         mark = " (default)" if name == DEFAULT_PRESET else ""
-        print(f"{name:<22}{description}{mark}")
+        hidden = "  [yours of this name wins]" if name in yours else ""
+        print(f"  {name:<22}{printable(description)}{mark}{hidden}")
+    print(f"yours ({printable(str(user_presets_dir()))}):")
+    if not mine:
+        print("  none yet: save one in the app with Ctrl+S")
+    for path, description in mine:
+        print(f"  {printable(path.stem):<22}{printable(description)}")
     return 0
 
 
@@ -371,7 +382,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     export.add_argument("--epochs", type=int, help="override the preset's epochs")
     export.set_defaults(func=cmd_export)
-    sub.add_parser("presets", help="list the bundled presets").set_defaults(func=cmd_presets)
+    sub.add_parser("presets", help="list the bundled presets and yours, with where each lives"
+                   ).set_defaults(func=cmd_presets)
     sub.add_parser("runs", parents=[runs_dir], help="list runs").set_defaults(func=cmd_runs)
     evaluate = sub.add_parser("evaluate", parents=[runs_dir],
                               help="confusion matrix, per-class scores and mistakes of a run")

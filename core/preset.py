@@ -516,25 +516,41 @@ DEFAULT_PRESET = "digits-mlp"
 
 
 def load_preset(name_or_path: str | Path) -> Preset:
-    """Load a bundled preset by name, or a preset file by path."""
+    """Load a preset by path, or by name: the user's saved presets first, then the bundled ones.
+
+    A saved preset (in ``nnbench.core.user_presets.user_presets_dir()``) named like a bundled one
+    wins, so ``nnbench digits-mlp`` opens the user's own edited copy; ``nnbench presets`` says so.
+    """
+    from nnbench.core.user_presets import user_preset_path, user_presets
+
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists() or "/" in str(name_or_path):
         if not path.is_file():
             raise PresetError(f"no preset file at {path}; check the path, or use a bundled "
                               f"preset: {', '.join(bundled_presets())}", file=str(path))
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise PresetError(f"cannot read the file: {exc}", file=str(path)) from None
-        preset = loads_preset(text, file=str(path))
-        return _resolve_paths(preset, path.parent)
+        return _load_file(path)
     name = str(name_or_path)
+    mine = user_preset_path(name)
+    if mine is not None:
+        return _load_file(mine)
     bundled = bundled_presets()
     if name not in bundled:
-        raise PresetError(f"no bundled preset named '{name}'; use {one_of(bundled)}, or give a "
-                          "path to a .toml file." + did_you_mean(name, bundled))
+        saved = [p.stem for p, _ in user_presets()]
+        known = [*bundled, *saved]
+        yours = f" or one of yours ({', '.join(saved)})" if saved else ""
+        raise PresetError(f"no bundled or saved preset named '{name}'; use {one_of(bundled)}{yours}, "
+                          "or give a path to a .toml file." + did_you_mean(name, known))
     text = resources.files("nnbench.presets").joinpath(f"{name}.toml").read_text(encoding="utf-8")
     return loads_preset(text, file=f"{name}.toml")
+
+
+def _load_file(path: Path) -> Preset:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PresetError(f"cannot read the file: {exc}", file=str(path)) from None
+    preset = loads_preset(text, file=str(path))
+    return _resolve_paths(preset, path.parent)
 
 
 def _resolve_paths(preset: Preset, base: Path) -> Preset:

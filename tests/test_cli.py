@@ -130,3 +130,35 @@ def test_ctrl_c_stops_after_the_batch_and_saves_a_stopped_run(tmp_path: Path) ->
     (record,) = RunStore(runs).list()
     assert record.status == "stopped"
     assert (Path(record.path) / "model.keras").is_file()
+
+
+# --- saved presets by name (issue 7.5) ------------------------------------------------------------
+
+
+def test_a_saved_preset_trains_summarizes_and_lists_by_name(tmp_path: Path) -> None:
+    mine = tmp_path / "my-presets"
+    save_preset(tiny_preset(name="my-fashion", description="my tiny one"), mine / "my-fashion.toml")
+    env = {"NNBENCH_PRESETS_DIR": str(mine)}
+
+    summary = nnbench("summary", "my-fashion", env_extra=env)
+    assert summary.returncode == 0, summary.stderr
+    assert 'Model: "my-fashion"' in summary.stdout and "Total params: 67" in summary.stdout
+
+    trained = nnbench("train", "my-fashion", "--epochs", "1", "--runs-dir", str(tmp_path / "runs"),
+                      env_extra=env)
+    assert trained.returncode == 0, trained.stderr
+    (record,) = RunStore(tmp_path / "runs").list()
+    assert record.status == "finished"
+
+    listed = nnbench("presets", env_extra=env)
+    assert listed.returncode == 0
+    assert f"yours ({mine}):" in listed.stdout
+    assert "my-fashion" in listed.stdout and "my tiny one" in listed.stdout
+    assert "bundled" in listed.stdout and "digits-mlp" in listed.stdout
+
+
+def test_without_the_saved_preset_the_name_is_refused_in_one_line(tmp_path: Path) -> None:
+    result = nnbench("summary", "my-fashion", env_extra={"NNBENCH_PRESETS_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert "no bundled or saved preset named 'my-fashion'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -220,7 +220,7 @@ def test_unknown_bundled_name_lists_the_bundled_presets() -> None:
     with pytest.raises(PresetError) as caught:
         load_preset("no-such-preset")
     message = str(caught.value)
-    assert "no bundled preset named 'no-such-preset'" in message
+    assert "no bundled or saved preset named 'no-such-preset'" in message
     for name in bundled_presets():
         assert name in message
     assert "path to a .toml file" in message
@@ -246,3 +246,33 @@ def test_copy_with_leaves_the_original_alone() -> None:
     assert (changed.name, preset.name) == ("mine", DEFAULT_PRESET)
     changed.model.layers[1].params["units"] = 1
     assert preset.model.layers[1].params["units"] != 1
+
+
+# --- the user's saved presets resolve by name (issue 7.5) -----------------------------------------
+
+
+@pytest.fixture
+def my_presets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "my-presets"
+    monkeypatch.setenv("NNBENCH_PRESETS_DIR", str(folder))
+    return folder
+
+
+def test_a_saved_preset_loads_by_name(my_presets: Path) -> None:
+    mine = load_preset(DEFAULT_PRESET).copy_with(name="my-fashion", description="mine")
+    save_preset(mine, my_presets / "my-fashion.toml")
+    assert load_preset("my-fashion") == mine
+
+
+def test_the_users_preset_wins_over_a_bundled_one_of_the_same_name(my_presets: Path) -> None:
+    edited = load_preset(DEFAULT_PRESET).copy_with(description="my own digits-mlp")
+    save_preset(edited, my_presets / f"{DEFAULT_PRESET}.toml")
+    assert load_preset(DEFAULT_PRESET).description == "my own digits-mlp"
+
+
+def test_an_unknown_name_lists_the_users_presets_too(my_presets: Path) -> None:
+    save_preset(load_preset(DEFAULT_PRESET), my_presets / "my-fashion.toml")
+    with pytest.raises(PresetError) as caught:
+        load_preset("my-fashon")
+    assert "one of yours (my-fashion)" in caught.value.reason
+    assert "Did you mean 'my-fashion'?" in caught.value.reason

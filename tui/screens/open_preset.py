@@ -10,8 +10,8 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnbench.core.preset import bundled_presets
+from nnbench.core.user_presets import user_presets, user_presets_dir
 from nnbench.tui.screens.modal import Modal
-from nnbench.tui.user_presets import user_presets, user_presets_dir
 
 
 def _option(title: str, description: str, option_id: str) -> Option:

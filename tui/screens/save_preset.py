@@ -8,8 +8,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from nnbench.core.user_presets import user_presets_dir
 from nnbench.tui.screens.modal import Modal
-from nnbench.tui.user_presets import user_presets_dir
 
 
 class SavePresetScreen(Modal[tuple[str, str, Path] | None]):
