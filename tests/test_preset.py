@@ -172,6 +172,30 @@ BAD_CASES: list[tuple[str, str | None, tuple[str, ...]]] = [
     ("layer_names_duplicated", "model.layers[2].name",
      ("the name 'hidden' is used twice", "unique")),
     ("toml_syntax", None, ("not valid TOML", "line 5")),
+    # issue 7.1 / 9.6: names, graphs and parameter types, refused before anything reaches Keras
+    ("inputs_automatic_name_misspelt", "model.layers[2].inputs",
+     ("no earlier layer is named 'input_layr'", "(input_layer, dense)",
+      "Did you mean 'input_layer'?")),
+    ("layer_unused", "model.layers[1]", ("layer 2 (Dense 'side') is not used", "remove it")),
+    ("use_bias_quoted", "model.layers[1].use_bias",
+     ("Dense use_bias must be true or false, not 'false'", "without quotes")),
+    ("units_bool", "model.layers[1].units", ("Dense units must be a whole number, not True",)),
+    ("units_huge", "model.layers[1].units", ("between 1 and 10,000,000", "1000000000000")),
+    ("input_not_first", "model.layers[2].type", ("Input can only be the first layer",)),
+    ("layer_name_not_text", "model.layers[1].name", ("a layer name is text in quotes, not 5",)),
+    ("metric_twice", "compile.metrics[1]", ("accuracy is listed twice",)),
+    ("kernel_size_text", "model.layers[2].kernel_size",
+     ("must be a whole number or a list of them, e.g. [3, 3], not '3'",)),
+    ("padding_unknown", "model.layers[2].padding", ("'full' is not allowed; use valid, same",)),
+    ("input_shape_text", "model.layers[0].shape",
+     ("must be a list of sizes like [28, 28]", "'sixty-four'")),
+    ("dropout_rate_bool", "model.layers[1].rate", ("Dropout rate must be a number, not True",)),
+    ("learning_rate_negative", "compile.optimizer.learning_rate",
+     ("must be greater than 0, not -0.001",)),
+    ("layers_not_tables", "model.layers[0]", ("each layer must be a table",)),
+    ("callbacks_not_a_table", "callbacks", ("callbacks must be tables like [callbacks.EarlyStopping]",)),
+    ("data_source_without_scheme", "data.source", ("'digits' is not scheme:name", "sklearn:digits")),
+    ("nested_100000_deep", None, ("nested too deeply",)),
 ]
 
 
@@ -201,7 +225,7 @@ def test_bad_preset_names_the_file_the_key_and_the_fix(
 def test_every_bad_preset_file_is_checked() -> None:
     on_disk = {p.stem for p in BAD_PRESETS.glob("*.toml")}
     assert on_disk == {case[0] for case in BAD_CASES}
-    assert len(on_disk) >= 15
+    assert len(on_disk) >= 40
 
 
 def test_bad_preset_text_reports_the_same_error_without_a_file() -> None:
