@@ -45,3 +45,8 @@ def tiny_preset(**changes: Any) -> Preset:
 @pytest.fixture
 def runs_dir(tmp_path: Path) -> Path:
     return tmp_path / "runs"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: starts processes that import TensorFlow; part of "
+                                       "the default run")
