@@ -244,3 +244,61 @@ async def test_a_problem_goes_away_when_fixed(runs_dir: Path) -> None:
         await choose(pilot, "sparse_categorical_crossentropy")
         await pilot.pause()
         assert loss.problem is None and app.problems == []
+
+
+# --- what a second newcomer pass found: finding a layer, long lists, removing by mistake ----------
+
+
+def test_the_layer_search_finds_layers_by_initials_and_words_as_the_palette_does() -> None:
+    from nnbench.tui.screens.add_layer import score
+
+    gap = catalog.LAYERS["GlobalAveragePooling1D"]
+    dense = catalog.LAYERS["Dense"]
+    assert score("gap", gap) > score("gap", dense)
+    assert score("globalavg", gap) > 0
+    assert score("", dense) == 1.0
+    assert score("zzzz", dense) == 0
+
+
+async def test_typing_initials_in_add_layer_puts_that_layer_first(runs_dir: Path) -> None:
+    from textual.widgets import OptionList
+
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        app.main.build_pane.stack.focus()
+        await pilot.press("a")
+        await pilot.pause()
+        for key in "gap":
+            await pilot.press(key)
+        await pilot.pause()
+        options = app.screen.query_one(OptionList)
+        assert options.highlighted is not None
+        assert str(options.get_option_at_index(options.highlighted).id).startswith("GlobalAverage")
+        await pilot.press("enter")
+        await pilot.pause()
+
+
+async def test_home_and_end_jump_in_the_layer_stack(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        stack = app.main.query_one(LayerStack)
+        stack.focus()
+        await pilot.press("end")
+        assert stack.cursor_row == len(app.preset.model.layers) - 1
+        await pilot.press("home")
+        assert stack.cursor_row == 0
+
+
+async def test_removing_a_layer_says_how_to_bring_it_back_and_ctrl_z_does(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        stack = app.main.query_one(LayerStack)
+        stack.focus()
+        before = [layer.type for layer in app.preset.model.layers]
+        await pilot.press("end", "d")
+        await pilot.pause()
+        assert len(app.preset.model.layers) == len(before) - 1
+        assert "ctrl+z brings it back" in notices(app)
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert [layer.type for layer in app.preset.model.layers] == before

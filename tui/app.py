@@ -170,6 +170,14 @@ class NnbenchApp(App[int]):
         """A run's preset back into the builder, to change and train again."""
         self._open_preset(str(run_dir / "preset.toml"))
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast passes the escaping seam: its text often quotes outside text (a column
+        name, a path, a Keras message), which must be shown, never obeyed as markup or sent to
+        the terminal as control characters."""
+        super().notify(printable(message, newlines=True), title=printable(title),
+                       severity=severity, timeout=timeout, markup=False)
+
     def attach_run(self, run_dir: Path | str) -> None:
         """Show a run (live or finished) in the Train view, as a run started here is shown."""
         train_pane = self.main.train_pane
@@ -441,11 +449,15 @@ class NnbenchApp(App[int]):
         sections: list[KeySection] = [
             ("Everywhere", keys(b for b in app_keys if b.action not in TRAINING_ACTIONS
                                 and not b.action.startswith("show_tab"))
-             + [("1 … 7", "switch tab: " + " · ".join(TABS.values())
-                 + " (in a text field, leave it first with tab)"),
+             + [("alt+1 … alt+7", "switch tab, also from inside a field: "
+                 + " · ".join(TABS.values())),
+                ("1 … 7", "switch tab where nothing is typed (in a text field a digit is a "
+                          "digit)"),
+                ("esc", "leave a field: back to the layer stack or the tab strip"),
                 ("^p", "command palette: every action by name"),
                 ("tab, shift+tab", "move between fields")]),
             ("Build", keys(LayerStack.BINDINGS) + keys(BuildPane.BINDINGS)),
+            ("Data", keys(DataPane.BINDINGS)),
             ("Fields", [("enter", "open a select; in a layer form, apply (from a text field "
                                   "or checkbox)"),
                         ("space", "toggle a checkbox or a metric"),

@@ -8,6 +8,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
+from textual.fuzzy import Matcher
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -18,8 +20,33 @@ GROUP_ORDER = ("core", "reshaping", "regularization", "normalization", "preproce
                "convolution", "pooling", "recurrent", "merging")
 
 
+INITIALS_BONUS = 100.0
+"""A query that starts the name's initials ("gap" for GlobalAveragePooling1D) ranks first."""
+HELP_MATCH = 0.5
+"""Every word found in the help text or group, when the name itself does not match."""
+
+
 def _group_rank(kind: catalog.LayerKind) -> int:
     return GROUP_ORDER.index(kind.group) if kind.group in GROUP_ORDER else len(GROUP_ORDER)
+
+
+def _initials(name: str) -> str:
+    return "".join(c for c in name if c.isupper() or c.isdigit()).lower()
+
+
+def score(query: str, kind: catalog.LayerKind) -> float:
+    """How well ``query`` finds ``kind``, as the command palette matches (0: not at all)."""
+    query = query.strip()
+    if not query:
+        return 1.0
+    compact = query.replace(" ", "").lower()
+    value = Matcher(compact).match(kind.name)
+    if value and _initials(kind.name).startswith(compact):
+        value += INITIALS_BONUS
+    if not value and all(w in f"{kind.name} {kind.help} {kind.group}".lower()
+                         for w in query.lower().split()):
+        value = HELP_MATCH
+    return value
 
 
 class AddLayerScreen(Modal[str | None]):
@@ -49,19 +76,29 @@ class AddLayerScreen(Modal[str | None]):
         self.query_one("#layer-filter", Input).focus()
 
     def _fill(self, text: str) -> None:
-        words = text.lower().split()
+        """The catalog by group; with a filter, the matches best first (fuzzy, as the command
+        palette matches: "gap" and "globalavg" find GlobalAveragePooling1D)."""
         kinds = sorted(catalog.LAYERS.values(), key=_group_rank)
         options = self.query_one(OptionList)
         options.clear_options()
-        for group, members in groupby(kinds, key=lambda k: k.group):
-            shown = [k for k in members
-                     if all(w in f"{k.name} {k.help} {k.group}".lower() for w in words)]
-            if not shown:
-                continue
-            options.add_option(Option(Text(group.upper(), style="bold"), disabled=True))
-            for kind in shown:
-                options.add_option(Option(Text.assemble((f"  {kind.name:<24}", "bold"),
-                                                        (kind.help, "")), id=kind.name))
+        if not text.strip():
+            for group, members in groupby(kinds, key=lambda k: k.group):
+                options.add_option(Option(Text(group.upper(), style="bold"), disabled=True))
+                for kind in members:
+                    options.add_option(Option(Text.assemble((f"  {kind.name:<24}", "bold"),
+                                                            (kind.help, "")), id=kind.name))
+        else:
+            matcher = Matcher(text.replace(" ", ""))
+            scored = [(score(text, kind), i, kind) for i, kind in enumerate(kinds)]
+            found = sorted((s for s in scored if s[0] > 0), key=lambda s: (-s[0], s[1]))
+            for _, _, kind in found:
+                name = matcher.highlight(kind.name).stylize("bold")
+                options.add_option(Option(Content.assemble(
+                    "  ", name, " " * max(1, 24 - len(kind.name)), kind.help,
+                    (f"  {kind.group}", "dim")), id=kind.name))
+            if not found:
+                options.add_option(Option(Text(f"  no layer matches '{text}'", style="dim"),
+                                          disabled=True))
         first = next((i for i, opt in enumerate(options.options) if not opt.disabled), None)
         options.highlighted = first
 

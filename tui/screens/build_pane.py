@@ -92,7 +92,7 @@ class BuildPane(Vertical):
         yield Static("", id="problem", classes="-empty", markup=False)
         yield Static("", id="checked-with", markup=False)
         yield Static("", id="totals", markup=False)
-        yield Static("enter edit · a add · d remove · shift+↑/↓ or K/J move · F1 all keys",
+        yield Static("enter edit · a add · d remove · ^z undo · shift+↑/↓ or K/J move · F1 keys",
                      id="hint", markup=False)
 
     # --- what the app calls ----------------------------------------------------------------
@@ -226,6 +226,8 @@ class BuildPane(Vertical):
         index = self.stack.cursor_row
         removed = self.spec.layers.pop(index)
         self._changed(reason=f"remove layer {index + 1} ({removed.type})")
+        self.notify(f"Removed layer {index + 1} ({removed.type}): ctrl+z brings it back.",
+                    timeout=4)
 
     def action_move(self, step: int) -> None:
         index = self.stack.cursor_row

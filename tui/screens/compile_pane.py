@@ -27,6 +27,8 @@ def _canonical_loss(loss: str) -> str:
 class CompilePane(VerticalScroll):
     """Edits ``app.preset.compile``."""
 
+    can_focus = False  # not a Tab stop of its own: focus moves between its fields, which scroll it
+
     DEFAULT_CSS = """
     CompilePane { padding: 0 1; }
     CompilePane .section { text-style: bold; color: $primary; padding: 1 0 0 0; }

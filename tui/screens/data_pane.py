@@ -82,6 +82,8 @@ def _hidden(hidden: bool) -> str:
 class DataPane(VerticalScroll):
     """Edits ``app.preset.data``; Load runs ``load_data`` in a thread and shows what came back."""
 
+    can_focus = False  # not a Tab stop of its own: focus moves between its fields, which scroll it
+
     BINDINGS = [Binding("l", "load", "Load data", id="data.load",
                         tooltip="Load the data set to see its samples, shape and classes")]
 

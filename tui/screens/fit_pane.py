@@ -50,6 +50,8 @@ def validation_mode(fit: FitSpec) -> str:
 class FitPane(VerticalScroll):
     """Edits ``app.preset.fit`` and ``app.preset.callbacks``."""
 
+    can_focus = False  # not a Tab stop of its own: focus moves between its fields, which scroll it
+
     DEFAULT_CSS = """
     FitPane { padding: 0 1; }
     FitPane .section { text-style: bold; color: $primary; padding: 1 0 0 0; }

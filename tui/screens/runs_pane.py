@@ -317,8 +317,10 @@ class RunsPane(Widget):
     # --- selection ----------------------------------------------------------------------------
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table.id == "runs-table" and event.row_key.value is not None:
-            self._select(str(event.row_key.value))
+        # The row under the cursor now, not the event's: rows added and sorted since it was posted
+        # moved it (the first look at a folder highlighted the first row added, not the newest).
+        if event.data_table.id == "runs-table" and self._cursor_run() != self.selected:
+            self._select(self._cursor_run())
 
     def _select(self, run_id: str | None) -> None:
         self.selected = run_id

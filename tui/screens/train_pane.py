@@ -368,6 +368,10 @@ class TrainPane(Widget):
         error = event.worker.error
         text = f"{type(error).__name__}: {error}" if error is not None else "unknown error"
         self.event_log.add("error", f"following the run failed: {printable(text)}")
+        if self.state.run_dir is None:  # it never started: nothing is live, Ctrl+R may try again
+            self.state.status = "idle"
+            self.progress.reset("not started")
+            self._update_header()
         if self._announced:
             self._announce(False)
         show_error(self, "Could not follow the run", f"{text}\n\nThe run itself goes on in its "

@@ -64,7 +64,11 @@ class LayerStack(DataTable[Text]):
     """
     # Not in the footer (no room at 80 columns): the hint line under the table says it.
     BINDINGS = [Binding("enter", "select_cursor", "Edit", id="build.edit", show=False,
-                        tooltip="Edit the selected layer's parameters (or double-click)")]
+                        tooltip="Edit the selected layer's parameters (or double-click)"),
+                Binding("home", "first_row", "First layer", id="build.first", show=False,
+                        tooltip="Select the first layer"),
+                Binding("end", "last_row", "Last layer", id="build.last", show=False,
+                        tooltip="Select the last layer")]
 
     class EditRequested(Message):
         """Enter (or a double click) on a row: edit that layer."""
@@ -126,6 +130,14 @@ class LayerStack(DataTable[Text]):
             )
         if spec.layers:
             self.move_cursor(row=min(max(cursor, 0), len(spec.layers) - 1), animate=False)
+
+    def action_first_row(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=0, animate=False)
+
+    def action_last_row(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1, animate=False)
 
     def action_select_cursor(self) -> None:
         if self.row_count:

@@ -1,8 +1,11 @@
-"""A SelectionList whose unselected rows show an empty box, so the choice reads without colour."""
+"""A SelectionList whose unselected rows show an empty box, so the choice reads without colour,
+and whose highlighted row stays on screen inside a scrolling form."""
 
 from __future__ import annotations
 
 from rich.segment import Segment
+from textual import events
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import SelectionList
 from textual.widgets.option_list import OptionDoesNotExist
@@ -12,6 +15,28 @@ class MarkedSelectionList(SelectionList[str]):
     DEFAULT_CSS = """
     MarkedSelectionList { height: auto; border: none; padding: 0; }
     """
+
+    def _on_focus(self, event: events.Focus) -> None:
+        super()._on_focus(event)
+        if self.highlighted is None and self.option_count:
+            self.highlighted = 0
+        self.call_after_refresh(self.scroll_to_highlight)
+
+    def scroll_to_highlight(self, top: bool = False) -> None:
+        """The list is as tall as its rows (it never scrolls itself), so moving the highlight
+        past the bottom of the form left it off screen and space ticked a row nobody could
+        see: scroll the form instead."""
+        super().scroll_to_highlight(top)
+        container = self.parent
+        if self.highlighted is None or not self.is_mounted or container is None:
+            return
+        # OptionList's own map from option to line (options may wrap onto several lines).
+        lines = getattr(self, "_index_to_line", {})
+        heights = getattr(self, "_heights", {})
+        y = lines.get(self.highlighted, self.highlighted)
+        height = heights.get(self.highlighted, 1)
+        region = Region(0, self.virtual_region.y + y, self.virtual_region.width, height)
+        container.scroll_to_region(region, animate=False, immediate=True)  # type: ignore[attr-defined]
 
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
