@@ -340,8 +340,10 @@ def cmd_tui(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnbench",
+        usage="nnbench [-h] [PRESET|PATH]\n       nnbench COMMAND ...",
         description="A terminal workbench for training Keras models. With no command, opens the "
-                    "full-screen app on PRESET (default: digits-mlp).",
+                    "full-screen app on PRESET (a bundled or saved preset's name, or a .toml "
+                    "file; default: digits-mlp).",
     )
     runs_dir = argparse.ArgumentParser(add_help=False)
     runs_dir.add_argument("--runs-dir", metavar="D",

@@ -55,13 +55,16 @@ def describe(event: ev.Event) -> list[Line]:
             lr = f"  lr {fmt_lr(event.learning_rate)}" if event.learning_rate is not None else ""
             es = event.early_stopping
             patience = f"  patience {es.wait}/{es.patience}" if es is not None else ""
-            return [Line("epoch", f"epoch {event.epoch}/{event.epochs}  {fmt_logs(event.logs)}{lr}  "
+            # Metric names come from the logs: a followed run's folder may name them anything.
+            return [Line("epoch", f"epoch {event.epoch}/{event.epochs}  "
+                                  f"{printable(fmt_logs(event.logs))}{lr}  "
                                   f"{fmt_seconds(event.seconds)}{patience}")]
         case ev.LearningRateChanged():
             return [Line("lr", f"epoch {event.epoch}: learning rate {fmt_lr(event.old)} -> "
                                f"{fmt_lr(event.new)}")]
         case ev.CheckpointSaved():
-            value = f" ({event.monitor} {fmt_value(event.value)})" if event.value is not None else ""
+            value = (f" ({printable(event.monitor)} {fmt_value(event.value)})"
+                     if event.value is not None else "")
             # The file name is enough: checkpoints live in the run's folder.
             name = PurePath(event.path).name or event.path
             return [Line("checkpoint", f"epoch {event.epoch}: checkpoint saved{value} to "
@@ -73,7 +76,8 @@ def describe(event: ev.Event) -> list[Line]:
         case ev.EarlyStopped():
             text = f"early stop at epoch {event.stopped_epoch}"
             if event.best_epoch is not None:
-                text += f"; best epoch {event.best_epoch} {event.monitor} {fmt_value(event.best_value)}"
+                text += (f"; best epoch {event.best_epoch} {printable(event.monitor)} "
+                         f"{fmt_value(event.best_value)}")
             text += "; best weights restored" if event.restored_weights else "; last weights kept"
             return [Line("early", text)]
         case ev.Paused():
@@ -82,7 +86,7 @@ def describe(event: ev.Event) -> list[Line]:
             return [Line("stopped" if event.action != "pause" else "warning",
                          _CONTROL_TEXT.get(event.action, event.action))]
         case ev.Evaluated():
-            return [Line("finished", f"test: {fmt_logs(event.metrics)}")]
+            return [Line("finished", f"test: {printable(fmt_logs(event.metrics))}")]
         case ev.RunFinished():
             epochs = _epochs(event.epochs_done)
             if event.status == "finished":

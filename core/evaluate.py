@@ -413,7 +413,7 @@ def evaluate_run(run_dir: str | Path, *, split: Literal["test", "validation"] | 
         why = {"running": "it is still training; evaluate it when it ends",
                "interrupted": "it was interrupted before saving one; resume it with "
                               f"`nnbench resume {run.name}`"}.get(
-            status, "the run ended without saving a model; train it again")
+            status or "", "the run ended without saving a model; train it again")
         raise EvaluateError(f"{run}: no model.keras ({why})")
 
     from nnbench.core.data import load_data
@@ -589,9 +589,9 @@ def evaluation_report(evaluation: Evaluation, *, limit: int = 10, true: int | st
     from nnbench.core.text import cell_cut, cell_pad, printable
 
     e = evaluation
-    lines = [f"run {e.run_id} ({printable(e.preset_name)})  data {printable(e.source)}  "
+    lines = [f"run {printable(e.run_id)} ({printable(e.preset_name)})  data {printable(e.source)}  "
              f"{e.split} split, {e.samples:,} samples"]
-    lines += [f"note: {note}" for note in e.notes]
+    lines += [f"note: {printable(note)}" for note in e.notes]
     if not e.is_classification:
         r = e.residuals
         assert r is not None

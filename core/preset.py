@@ -33,6 +33,7 @@ from typing import Any, Literal, NoReturn
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from nnbench.core import catalog, names
 from nnbench.core.catalog import Param
@@ -437,7 +438,7 @@ def _check_value(param: catalog.Param, value: Any) -> str | None:
     return None
 
 
-def _pydantic_message(err: dict[str, Any]) -> str:
+def _pydantic_message(err: ErrorDetails) -> str:
     msg = err["msg"]
     loc = err["loc"]
     if err["type"] == "extra_forbidden":

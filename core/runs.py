@@ -18,6 +18,7 @@ unreadable with the reason and never hides the others.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import csv
 import json
@@ -279,12 +280,12 @@ class RunStore:
                                 "stop it first, then delete it")
         shutil.rmtree(folder)
 
-    def history(self, run_id: str) -> list[dict[str, float]]:
+    def history(self, run_id: str) -> builtins.list[dict[str, float]]:
         """The rows of history.csv as floats (``epoch`` is 0-based, as CSVLogger writes it)."""
         path = self.root / run_id / "history.csv"
         if not path.is_file():
             return []
-        rows: list[dict[str, float]] = []
+        rows: builtins.list[dict[str, float]] = []
         try:
             with path.open(newline="", encoding="utf-8") as handle:
                 for row in csv.DictReader(handle):
@@ -293,7 +294,7 @@ class RunStore:
             pass  # a torn last line from a killed process: keep the epochs read so far
         return rows
 
-    def events(self, run_id: str) -> list[Event]:
+    def events(self, run_id: str) -> builtins.list[Event]:
         """Every readable event of a run (a torn or foreign line is skipped)."""
         return read_events(self.root / run_id / "events.jsonl")
 

@@ -42,10 +42,16 @@ def printable(text: object, *, newlines: bool = False) -> str:
 
 
 def markup_safe(text: object, *, newlines: bool = False) -> str:
-    """``printable(text)`` with Rich markup escaped: for strings that become markup."""
-    from rich.markup import escape
+    """``printable(text)`` with markup escaped: for strings that become Textual markup (border
+    titles, a ``Static`` with markup on). Outside text that is not markup goes in a ``Text``.
 
-    return escape(printable(text, newlines=newlines))
+    Every ``[`` is escaped, not only those that start a tag: ``\\x1b[2J`` followed by ``[/b]``
+    would otherwise swallow the tag that closes it. Textual reads only the backslash right
+    before a ``[``, so other backslashes show as themselves; one at the very end would escape the
+    markup after it, so a space follows it.
+    """
+    shown = printable(text, newlines=newlines).replace("[", "\\[")
+    return shown + " " if shown.endswith("\\") else shown
 
 
 def cell_width(text: str) -> int:

@@ -183,8 +183,10 @@ class Trainer:
                           validation_data=validation, shuffle=fit.shuffle,
                           callbacks=[*callbacks, adapter, backup], verbose=0)
             else:
+                # shuffle=False: the folder loader shuffles the dataset itself, and Keras's default
+                # True only prints a UserWarning for a tf.data input.
                 model.fit(data.train_ds, epochs=self.epochs, validation_data=data.val_ds,
-                          callbacks=[*callbacks, adapter, backup], verbose=0)
+                          shuffle=False, callbacks=[*callbacks, adapter, backup], verbose=0)
         finally:
             # "Stop now" leaves fit() by an exception, skipping on_train_end where CSVLogger
             # closes history.csv; closing twice is harmless.
@@ -236,6 +238,13 @@ class Trainer:
                 y = getattr(data, split)
                 if y is not None:
                     setattr(data, split, np.asarray(y).reshape(-1, 1).astype("float32"))
+        elif units == 1 and data.train_ds is not None:
+            # Folder labels come as a (batch,) int vector; metrics such as F1 need the (batch, 1)
+            # float column the single output gives, as the array branch above makes.
+            for split in ("train_ds", "val_ds", "test_ds"):
+                ds = getattr(data, split)
+                if ds is not None:
+                    setattr(data, split, ds.map(lambda x, y: (x, _column(y))))
         return notices
 
     def _check_callbacks(self, data: Any) -> None:
@@ -299,6 +308,12 @@ def _one_hot(y: Any, k: int) -> Any:
     import tensorflow as tf
 
     return tf.one_hot(tf.cast(tf.reshape(y, [-1]), tf.int32), k)
+
+
+def _column(y: Any) -> Any:
+    import tensorflow as tf
+
+    return tf.reshape(tf.cast(y, tf.float32), [-1, 1])
 
 
 def _cardinality(ds: Any) -> int | None:

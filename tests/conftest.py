@@ -50,3 +50,11 @@ def runs_dir(tmp_path: Path) -> Path:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: starts processes that import TensorFlow; part of "
                                        "the default run")
+
+
+async def settle(app: Any) -> None:
+    """Wait for the app's workers to finish — all but the Runs view's folder watcher, which
+    lives as long as the view (``app.workers.wait_for_complete()`` would wait forever)."""
+    others = [w for w in app.workers if w.group != "runs"]
+    if others:  # an empty list means "all of them" to Textual
+        await app.workers.wait_for_complete(others)

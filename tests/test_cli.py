@@ -162,3 +162,13 @@ def test_without_the_saved_preset_the_name_is_refused_in_one_line(tmp_path: Path
     assert result.returncode == 2
     assert "no bundled or saved preset named 'my-fashion'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_help_shows_the_preset_form_beside_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    from nnbench.core.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    usage = capsys.readouterr().out.split("\n\n")[0]
+    assert "nnbench [-h] [PRESET|PATH]" in usage and "nnbench COMMAND" in usage

@@ -469,3 +469,27 @@ def test_importing_data_loads_neither_tensorflow_nor_sklearn() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_a_binary_image_folder_trains_with_one_sigmoid_unit_and_f1(image_folder: Path,
+                                                                    tmp_path: Path) -> None:
+    """Folder labels come as a vector; F1 on a Dense(1) sigmoid needs them as a column."""
+    from nnbench.core.preset import preset_from_dict
+    from nnbench.core.training import Trainer
+
+    preset = preset_from_dict({
+        "name": "cats-dogs",
+        "data": {"source": f"images:{image_folder}", "image_size": [8, 8],
+                 "scaling": "divide255"},
+        "model": {"layers": [{"type": "Input", "shape": [8, 8, 3]}, {"type": "Flatten"},
+                             {"type": "Dense", "units": 1, "activation": "sigmoid"}]},
+        "compile": {"loss": "binary_crossentropy", "optimizer": "adam",
+                    "metrics": ["accuracy", "f1"]},
+        "fit": {"epochs": 2, "batch_size": 4, "validation_split": 0.25, "seed": 1},
+    })
+    final = Trainer(preset, tmp_path / "runs").run()
+    assert final.status == "finished", final.error
+    from nnbench.core.runs import RunStore
+
+    record = RunStore(tmp_path / "runs").read(Path(final.run_dir or ""))
+    assert {"f1", "val_f1"} <= set(record.final_logs)

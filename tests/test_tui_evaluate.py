@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import tiny_preset
+from conftest import settle, tiny_preset
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Select, Static
 
@@ -71,7 +71,7 @@ class EvaluateApp(App):
 
 async def _evaluated(pilot) -> EvaluateScreen:
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await settle(pilot.app)
     await pilot.pause()
     screen = pilot.app.screen
     assert isinstance(screen, EvaluateScreen)
@@ -167,7 +167,7 @@ async def test_compare_view_overlays_runs_named_by_what_differs(iris_run: Path,
         view = pilot.app.query_one(CompareView)
         view.compare([iris_run, sgd_dropout_run])
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        await settle(pilot.app)
         await pilot.pause()
         c = view.comparison
         assert c is not None
@@ -203,7 +203,7 @@ async def test_compare_view_says_why_it_cannot_compare(iris_run: Path) -> None:
         view = pilot.app.query_one(CompareView)
         view.compare([iris_run])
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        await settle(pilot.app)
         await pilot.pause()
         status = view.query_one("#compare-status", Static)
         assert "two or more runs" in str(status.render()) and status.has_class("-error")

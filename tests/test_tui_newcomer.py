@@ -302,3 +302,127 @@ async def test_removing_a_layer_says_how_to_bring_it_back_and_ctrl_z_does(runs_d
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert [layer.type for layer in app.preset.model.layers] == before
+
+
+# --- the walk again: what still got in the way ----------------------------------------------------
+
+
+async def saved_as(pilot: Any, name: str) -> None:
+    """Ctrl+S, replace the name by typing, Enter, wait for the file."""
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+    from nnbench.tui.screens.save_preset import SavePresetScreen
+
+    assert isinstance(pilot.app.screen, SavePresetScreen)
+    pilot.app.screen.query_one("#save-name", Input).value = ""
+    await pilot.press(*name)
+    await pilot.pause()
+
+
+async def test_saving_an_opened_preset_under_a_new_name_writes_a_new_file(
+        runs_dir: Path, user_presets: Path) -> None:
+    from nnbench.core.preset import load_preset, save_preset
+    from nnbench.tui.app import make_app
+
+    opened = save_preset(tiny_preset(name="skip-mlp", description="the skip connection"),
+                         user_presets / "skip-mlp.toml")
+    before = opened.read_text(encoding="utf-8")
+    app = make_app(load_preset(opened), runs_dir=runs_dir, preset_path=opened.resolve())
+    async with app.run_test(size=SIZE) as pilot:
+        await saved_as(pilot, "my-fashion")
+        dialog = app.screen
+        # A new name is a new preset: its own file beside the opened one, and the description
+        # prompt instead of the old preset's words.
+        assert dialog.query_one("#save-path", Input).value == str(user_presets.resolve()
+                                                                   / "my-fashion.toml")
+        assert dialog.query_one("#save-description", Input).value == ""
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+    assert opened.read_text(encoding="utf-8") == before, "the opened preset was overwritten"
+    assert load_preset(user_presets / "my-fashion.toml").name == "my-fashion"
+
+
+async def test_the_name_as_it_was_brings_back_its_path_and_description(
+        runs_dir: Path, user_presets: Path) -> None:
+    app = app_on(tiny_preset(name="iris-tiny", description="tiny iris"), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await saved_as(pilot, "other")
+        dialog = app.screen
+        assert dialog.query_one("#save-description", Input).value == ""
+        dialog.query_one("#save-name", Input).value = ""
+        await pilot.press(*"iris-tiny")
+        await pilot.pause()
+        assert dialog.query_one("#save-description", Input).value == "tiny iris"
+        assert dialog.query_one("#save-path", Input).value.endswith("iris-tiny.toml")
+        # A description typed by the person stays whatever the name does.
+        dialog.query_one("#save-description", Input).focus()
+        await pilot.press("end", *" v2")
+        dialog.query_one("#save-name", Input).focus()
+        await pilot.press("end", *"-copy")
+        await pilot.pause()
+        assert dialog.query_one("#save-description", Input).value == "tiny iris v2"
+        assert dialog.query_one("#save-path", Input).value.endswith("iris-tiny-copy.toml")
+
+
+async def test_a_path_typed_in_the_open_dialog_is_kept_from_the_first_key(
+        runs_dir: Path, tmp_path: Path) -> None:
+    from nnbench.core.preset import save_preset
+
+    path = save_preset(tiny_preset(name="typed"), tmp_path / "typed.toml")
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await pilot.press(*str(path))  # straight away, the list has the focus
+        await pilot.pause()
+        assert app.screen.query_one("#preset-path", Input).value == str(path)
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        assert app.preset.name == "typed"
+
+
+async def test_loading_keeps_the_focus_so_the_data_views_keys_still_work(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("alt+4")
+        await pilot.pause()
+        button = app.main.query_one("#load")
+        button.focus()
+        await pilot.press("l")
+        await pilot.pause()
+        assert app.focused is button, f"focus went to {app.focused} while loading"
+        deadline = time.monotonic() + 60
+        while "loading" in text_of(app, "#load-state"):
+            assert time.monotonic() < deadline, "the data never loaded"
+            await pilot.pause(0.05)
+        assert app.focused is button
+        await pilot.press("tab")
+        assert app.focused is app.main.query_one("#kind").control
+
+
+async def test_entering_the_metrics_list_starts_at_its_first_row(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("alt+2")
+        metrics = app.main.query_one("#metrics")
+        metrics.focus()
+        await pilot.pause()
+        await pilot.press("down", "down", "down")
+        await pilot.press("shift+tab", "tab")  # leave the list and come back
+        await pilot.pause()
+        assert app.focused is metrics
+        assert metrics.highlighted == 0
+        chosen = list(app.preset.compile.metrics)
+        await pilot.press("down", "space")  # the second row, counted from the top
+        await pilot.pause()
+        second = metrics.get_option_at_index(1).value
+        assert set(app.preset.compile.metrics) == set(chosen) ^ {second}
+
+
+def test_the_readme_second_command_reuses_the_first_commands_venv() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("```bash", 1)[1].split("```", 1)[0]
+    commands = [line for line in quick_start.splitlines() if line and not line.startswith("#")]
+    assert len(commands) == 2
+    assert sum("-m venv .venv" in line for line in commands) == 1, commands
+    assert ". .venv/bin/activate" in commands[1]

@@ -61,7 +61,7 @@ class NnbenchApp(App[int]):
                 tooltip="Train the working preset (the Train tab shows it live)"),
         Binding("x", "stop_now", "Stop", id="app.stop",
                 tooltip="Stop training at the next batch; the run is saved as stopped"),
-        Binding("e", "stop_after_epoch", "Stop@epoch", id="app.stop_after_epoch",
+        Binding("e", "stop_after_epoch", "End epoch", id="app.stop_after_epoch",
                 tooltip="Finish the epoch in flight, then stop"),
         Binding("p", "toggle_pause", "Pause", id="app.pause",
                 tooltip="Pause training between batches, or resume"),
@@ -519,21 +519,29 @@ class NnbenchApp(App[int]):
         """Write the preset as a runnable plain-Keras script in the current folder."""
         if self.refuse_refused_values("export"):
             return
+        self._export_script(self.preset, Path.cwd())
+
+    @work(thread=True, group="export", exit_on_error=False, description="Exporting a script")
+    def _export_script(self, preset: Preset, folder: Path) -> None:
         from nnbench.core.export import export_script
 
-        stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.preset.name) or "model"
-        path = Path.cwd() / f"{stem}.py"
+        stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in preset.name) or "model"
+        path = folder / f"{stem}.py"
         n = 1
         while path.exists():  # never overwrite a script the user may have edited
             n += 1
-            path = Path.cwd() / f"{stem}-{n}.py"
+            path = folder / f"{stem}-{n}.py"
         try:
-            path.write_text(export_script(self.preset), encoding="utf-8")
-        except OSError as exc:
-            self.notify(f"Could not write {path}: {exc.strerror}", title="Export failed",
-                        severity="error")
+            path.write_text(export_script(preset), encoding="utf-8")
+        except NnbenchError as exc:
+            self.call_from_thread(self.push_screen, ErrorModal(exc.title, exc.message))
             return
-        self.notify(f"Wrote {path}: plain Keras, run it with python", title="Exported", timeout=6)
+        except OSError as exc:
+            self.call_from_thread(self.notify, f"Could not write {path}: {exc.strerror}",
+                                  title="Export failed", severity="error")
+            return
+        self.call_from_thread(self.notify, f"Wrote {path}: plain Keras, run it with python",
+                              title="Exported", timeout=6)
 
     @work(group="dialog", exit_on_error=False, description="Saving the preset")
     async def _save_preset(self) -> None:

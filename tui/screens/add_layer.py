@@ -14,6 +14,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnbench.core import catalog
+from nnbench.core.text import printable
 from nnbench.tui.screens.modal import Modal
 
 GROUP_ORDER = ("core", "reshaping", "regularization", "normalization", "preprocessing",
@@ -97,13 +98,17 @@ class AddLayerScreen(Modal[str | None]):
                     "  ", name, " " * max(1, 24 - len(kind.name)), kind.help,
                     (f"  {kind.group}", "dim")), id=kind.name))
             if not found:
-                options.add_option(Option(Text(f"  no layer matches '{text}'", style="dim"),
+                options.add_option(Option(Text(f"  no layer matches '{printable(text)}'", style="dim"),
                                           disabled=True))
         first = next((i for i, opt in enumerate(options.options) if not opt.disabled), None)
         options.highlighted = first
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        shown = printable(event.value)
+        if shown != event.value:  # a pasted control character is shown, not sent to the terminal
+            event.input.value = shown
+            return
         self._fill(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -296,7 +296,7 @@ class BuildPane(Vertical):
                 + (f", {info.num_classes} classes" if info.num_classes else "")
                 if info else "data not loaded for these settings (Data tab, l) to check shapes and classes")
         self.query_one("#checked-with", Static).update(
-            f"checked with loss {preset.compile.loss} · {data}")
+            printable(f"checked with loss {preset.compile.loss} · {data}"))
         if pending:
             totals.update("Total params: …  (checking)")
         elif analysis is not None and analysis.summary is not None:

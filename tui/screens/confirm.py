@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
+from nnbench.core.text import printable
 from nnbench.tui.screens.modal import Modal
 
 
@@ -29,8 +30,8 @@ class ConfirmScreen(Modal[bool]):
 
     def compose_dialog(self) -> ComposeResult:
         with Vertical(classes="dialog", id="confirm-dialog"):
-            yield Static(self.question_title, classes="title", markup=False)
-            yield Static(self.question, id="question", markup=False)
+            yield Static(printable(self.question_title), classes="title", markup=False)
+            yield Static(printable(self.question, newlines=True), id="question", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(self.no, id="no", compact=True)
                 yield Button(self.yes, variant="warning", id="yes", compact=True)

@@ -138,8 +138,9 @@ class DataPane(VerticalScroll):
         kind, rest = data.scheme, data.target_name
         state, result, error = self._state_texts()
         with Horizontal(id="load-row"):
-            yield Button("Load", id="load", variant="primary", compact=True,
-                         disabled=self._loading is not None)
+            # Never disabled while loading: disabling the focused button would drop the focus,
+            # and with it `l`, Tab's place and every key of this view.
+            yield Button("Load", id="load", variant="primary", compact=True)
             yield Static(state, id="load-state", markup=False)
         yield Static(result, id="data-result", markup=False,
                      classes=("-error " if error else "") + ("-empty" if not result else ""))
@@ -207,7 +208,6 @@ class DataPane(VerticalScroll):
             return  # composing: compose shows the state
         state, result, error = self._state_texts()
         self.query_one("#load-state", Static).update(state)
-        self.query_one("#load", Button).disabled = self._loading is not None
         self.show_result(result, error=error)
 
     def show_problems(self, problems: list[Problem]) -> set[str]:
@@ -286,6 +286,8 @@ class DataPane(VerticalScroll):
 
     def load(self) -> None:
         preset: Preset = self.app.preset  # type: ignore[attr-defined]
+        if self._loading == preset.data:
+            return  # these settings are being loaded already
         self._loading = preset.data.model_copy(deep=True)
         self._failed = None
         self._show_state()

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
 from nnbench.core.errors import NnbenchError
+from nnbench.core.text import printable
 from nnbench.tui.screens.modal import Modal
 
 
@@ -35,9 +36,10 @@ class ErrorModal(Modal[None]):
 
     def compose_dialog(self) -> ComposeResult:
         with Vertical(classes="dialog", id="error-dialog"):
-            yield Static("✗ " + self.error_title, classes="title", markup=False)
+            yield Static("✗ " + printable(self.error_title), classes="title", markup=False)
             with VerticalScroll(classes="message"):
-                yield Static(self.message, id="error-message", markup=False)
+                yield Static(printable(self.message, newlines=True), id="error-message",
+                             markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("OK", variant="error", id="ok", compact=True)
 

@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Select, Static, TabbedContent, TabPane
 
-from nnbench.core.text import cell_cut, printable
+from nnbench.core.text import cell_cut, cell_pad, cell_width, printable
 from nnbench.tui.widgets.confusion_matrix import ConfusionMatrix
 
 MISTAKE_ROWS = 200
@@ -74,8 +74,8 @@ def example_text(example: Any) -> Text:
     if example.kind == "image" and example.pixels is not None:
         return pixels_text(example.pixels)
     if example.kind in ("row", "values"):
-        width = max((len(printable(name)) for name, _ in example.row), default=0)
-        return Text("\n".join(f"{printable(name):<{width}}  {_number(value)}"
+        width = max((cell_width(printable(name)) for name, _ in example.row), default=0)
+        return Text("\n".join(f"{cell_pad(printable(name), width)}  {_number(value)}"
                               for name, value in example.row))
     return Text(printable(example.text or "", newlines=True))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, OptionList, Static
@@ -47,13 +48,25 @@ class OpenPresetScreen(Modal[str | None]):
                 options.append(Option(Text("  none yet: ctrl+s saves the current preset here",
                                            style="dim"), disabled=True))
             yield OptionList(*options, id="preset-options")
+            # Not select_on_focus: a first key typed on the list moves here and must stay.
             yield Input(placeholder="or type a path to a .toml file and press enter",
-                        id="preset-path", compact=True)
+                        id="preset-path", compact=True, select_on_focus=False)
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
         options.focus()
         options.highlighted = next(i for i, o in enumerate(options.options) if not o.disabled)
+
+    def on_key(self, event: events.Key) -> None:
+        # Typing a path starts in the path field, wherever the focus is: a character typed on
+        # the list would otherwise be lost until Tab.
+        path = self.query_one("#preset-path", Input)
+        if path.has_focus or not event.is_printable or event.character in (None, " "):
+            return
+        event.stop()
+        event.prevent_default()
+        path.focus()
+        path.insert_text_at_cursor(event.character)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

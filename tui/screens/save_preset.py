@@ -13,8 +13,13 @@ from nnbench.tui.screens.modal import Modal
 
 
 class SavePresetScreen(Modal[tuple[str, str, Path] | None]):
-    """Dismisses with (name, description, path) or None. The path follows the name until it is
-    edited."""
+    """Dismisses with (name, description, path) or None.
+
+    A new name means a new preset ("save as"): until they are edited, the path follows the name
+    (in the folder of the opened file, else in the user's presets folder), so the opened file is
+    never overwritten with another preset, and the description empties to its prompt, since the
+    old one described the preset this one came from. The name as it was brings both back.
+    """
 
     HINT = "enter saves · esc cancels"
     DEFAULT_CSS = """
@@ -29,7 +34,8 @@ class SavePresetScreen(Modal[tuple[str, str, Path] | None]):
         self.preset_name = name
         self.description = description
         self.path = path
-        self._path_follows_name = path is None
+        self._path_edited = False
+        self._description_edited = False
 
     def compose_dialog(self) -> ComposeResult:
         with Vertical(classes="dialog", id="save-dialog"):
@@ -43,28 +49,42 @@ class SavePresetScreen(Modal[tuple[str, str, Path] | None]):
                             placeholder="one line: what this preset is for")
             with Horizontal(classes="row"):
                 yield Label("path")
-                yield Input(str(self.path or self._default_path(self.preset_name)),
-                            id="save-path", compact=True)
+                yield Input(str(self._path_for(self.preset_name)), id="save-path", compact=True)
             yield Static("", id="save-problem", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Save", variant="primary", id="save", compact=True)
 
-    @staticmethod
-    def _default_path(name: str) -> Path:
-        return user_presets_dir() / f"{name or 'untitled'}.toml"
+    def _path_for(self, name: str) -> Path:
+        """Where a preset of this name goes unless the path is edited."""
+        if self.path is not None and name == self.preset_name:
+            return self.path
+        folder = self.path.parent if self.path is not None else user_presets_dir()
+        return folder / f"{name or 'untitled'}.toml"
 
     def on_mount(self) -> None:
         self.query_one("#save-name", Input).focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if event.input.id == "save-name" and self._path_follows_name:
-            path_input = self.query_one("#save-path", Input)
-            with path_input.prevent(Input.Changed):
-                path_input.value = str(self._default_path(event.value.strip()))
-        elif event.input.id == "save-path" and event.input.has_focus:
-            self._path_follows_name = False
+        if event.input.id == "save-name":
+            name = event.value.strip()
+            if not self._path_edited:
+                self._set("#save-path", str(self._path_for(name)))
+            if not self._description_edited:
+                self._set("#save-description",
+                          self.description if name == self.preset_name else "")
+        elif event.input.has_focus:  # typed by the person, not set here
+            if event.input.id == "save-path":
+                self._path_edited = True
+            elif event.input.id == "save-description":
+                self._description_edited = True
+
+    def _set(self, selector: str, value: str) -> None:
+        field = self.query_one(selector, Input)
+        if field.value != value:
+            with field.prevent(Input.Changed):
+                field.value = value
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

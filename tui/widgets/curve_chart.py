@@ -219,42 +219,45 @@ class CurveChart(Widget):
         the curves go to the bottom border when no marker is there, or as many names as fit and
         "…". The title gives way only to the full list of curves whose names all contain it
         ("━ accuracy  ━ val_accuracy")."""
-        from textual.markup import escape
+        # Titles, curve and marker names may come from a run folder (a history.csv column):
+        # shown as text, measured in terminal cells.
+        from nnbench.core.text import cell_cut, cell_width, markup_safe, printable
 
         room = max(0, self.size.width - 6)
-        title = self.title[:room] if self.title else ""
-        used = len(title)
+        title = cell_cut(printable(self.title), room, ellipsis="") if self.title else ""
+        used = cell_width(title)
         with_values, names = [], []
         for curve in self.curves.values():
             last = _last_finite(curve.ys)
             value = f" {_short(last)}" if last is not None else ""
             swatch = f"[{markup_color(curve.color)}]━[/]"
-            with_values.append((f"{swatch} {escape(curve.label)}{value}", f"━ {curve.label}{value}"))
-            names.append((f"{swatch} {escape(curve.label)}", f"━ {curve.label}"))
+            label = printable(curve.label)
+            with_values.append((f"{swatch} {markup_safe(label)}{value}", f"━ {label}{value}"))
+            names.append((f"{swatch} {markup_safe(label)}", f"━ {label}"))
 
         def width(parts: list[tuple[str, str]]) -> int:
-            return sum(len(plain) + 2 for _, plain in parts) - (0 if title else 2)
+            return sum(cell_width(plain) + 2 for _, plain in parts) - (0 if title else 2)
 
         def fits(parts: list[tuple[str, str]], extra: int = 0) -> bool:
             return used + width(parts) + extra <= room
 
         cut = False
-        marks = [f"[{markup_color(m.color)}]┊[/] {escape(m.label)}" for m in self.markers.values()]
+        marks = [f"[{markup_color(m.color)}]┊[/] {markup_safe(m.label)}" for m in self.markers.values()]
         bottom = "  ".join(marks)
         if not marks and title and not fits(names):
             # No markers below: the bottom border has room for the curves ("compare val_loss"
             # above, the runs compared below).
             for below in (with_values, names):
-                if sum(len(plain) + 2 for _, plain in below) - 2 <= room:
-                    self.border_title = f"[b]{escape(title)}[/b]"
+                if sum(cell_width(plain) + 2 for _, plain in below) - 2 <= room:
+                    self.border_title = f"[b]{markup_safe(title)}[/b]"
                     self.border_subtitle = "  ".join(markup for markup, _ in below)
                     return
         if fits(with_values):
             legend = with_values
         elif fits(names):
             legend = names
-        elif title and all(title in curve.label for curve in self.curves.values()) and (
-                sum(len(plain) + 2 for _, plain in names) - 2 <= room):
+        elif title and all(title in printable(curve.label) for curve in self.curves.values()) and (
+                sum(cell_width(plain) + 2 for _, plain in names) - 2 <= room):
             # Every curve's name already says what the chart plots ("accuracy", "val_accuracy"):
             # all the curves without the title say more than the title and some of the curves.
             legend, title, used = names, "", 0
@@ -262,15 +265,17 @@ class CurveChart(Widget):
             legend, cut = names, True
             while legend and not fits(legend, 3):
                 legend = legend[:-1]
-        parts = ([f"[b]{escape(title)}[/b]"] if title else []) + [markup for markup, _ in legend]
+        parts = ([f"[b]{markup_safe(title)}[/b]"] if title else []) + [markup for markup, _ in legend]
         if cut and fits(legend, 3):
             parts.append("…")
         self.border_title = "  ".join(parts) if parts else None
         self.border_subtitle = bottom
 
     def _empty(self, width: int, height: int) -> Text:
+        from nnbench.core.text import printable
+
         style = self.get_component_rich_style("curve-chart--empty", partial=True)
-        lines = [""] * max(0, (height - 1) // 2) + [self.empty_text.center(max(width, 0))[:width]]
+        lines = [""] * max(0, (height - 1) // 2) + [printable(self.empty_text).center(max(width, 0))[:width]]
         return Text("\n".join(lines), style=style, no_wrap=True, overflow="crop")
 
     def _build(self, width: int, height: int) -> Text:

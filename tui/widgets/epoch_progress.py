@@ -16,6 +16,7 @@ from textual.widgets import Label, ProgressBar
 
 from nnbench.core.events import BatchProgress, EpochEnded, EpochStarted
 from nnbench.core.format import fmt_logs, fmt_seconds
+from nnbench.core.text import printable
 
 
 class TrackBar(BarRenderable):
@@ -121,7 +122,7 @@ class EpochProgress(Widget):
             parts.append(f"ETA {fmt_seconds(event.eta_seconds)}")
         self.query_one("#batch-stats", Label).update("  ".join(parts))
         self.query_one("#batch-logs", Label).update(
-            f"batch  {fmt_logs(event.logs)}" if event.logs else "")
+            printable(f"batch  {fmt_logs(event.logs)}") if event.logs else "")
 
     def epoch_ended(self, event: EpochEnded, steps: int | None) -> None:
         self.add_class("-done")

@@ -12,6 +12,7 @@ from textual.widgets.data_table import ColumnKey
 
 from nnbench.core.model import LayerRow, ModelAnalysis
 from nnbench.core.preset import LayerSpec, ModelSpec
+from nnbench.core.text import cell_cut, printable
 
 PENDING = "…"
 
@@ -25,7 +26,8 @@ SCROLLBAR = 2
 
 
 def clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
+    """``text`` from a preset as one printable line, cut to ``width`` terminal cells."""
+    return cell_cut(printable(text), width)
 
 
 def display_name(row: LayerRow | None, spec_name: str | None, width: int) -> str:
@@ -124,7 +126,7 @@ class LayerStack(DataTable[Text]):
                 Text(("✗" if broken else str(i + 1)), style=style, justify="right"),
                 Text(display_type(layer, self.widths["type"]), style=style),
                 Text(display_name(row, layer.name, self.widths["name"]), style=style),
-                Text(shape, style=style),
+                Text(printable(shape), style=style),
                 Text(params, style=style, justify="right"),
                 key=str(i),
             )

@@ -1,5 +1,5 @@
 """A SelectionList whose unselected rows show an empty box, so the choice reads without colour,
-and whose highlighted row stays on screen inside a scrolling form."""
+whose highlighted row stays on screen inside a scrolling form, and which is entered at its top."""
 
 from __future__ import annotations
 
@@ -18,7 +18,10 @@ class MarkedSelectionList(SelectionList[str]):
 
     def _on_focus(self, event: events.Focus) -> None:
         super()._on_focus(event)
-        if self.highlighted is None and self.option_count:
+        # Entering the list starts at its first row, as every other field starts at its start:
+        # a highlight kept from the last visit is invisible until focus arrives, so the Down
+        # presses counted from the top and Space ticked a row the person never chose.
+        if self.option_count and (self.highlighted is None or not event.from_app_focus):
             self.highlighted = 0
         self.call_after_refresh(self.scroll_to_highlight)
 

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from nnbench.core.format import fmt_value
+from nnbench.core.text import printable
 
 
 class ResultsTable(DataTable):
@@ -52,5 +53,5 @@ class ResultsTable(DataTable):
         keys = sorted(metrics, key=lambda k: k != "loss")
         for key in keys:
             val = val_logs.get(f"val_{key}")
-            self.add_row(key, Text(fmt_value(metrics[key]), justify="right"),
+            self.add_row(Text(printable(key)), Text(fmt_value(metrics[key]), justify="right"),
                          Text(fmt_value(val) if val is not None else "", justify="right"), key=key)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from nnbench.core.text import printable
+
 
 class StatusLine(Static):
     DEFAULT_CSS = """
@@ -21,4 +23,5 @@ class StatusLine(Static):
 
     def render(self) -> str:
         parts = [self.keras, self.model, self.training, self.message]
-        return " │ ".join(p for p in parts if p)
+        # The last action often quotes a preset name or a path: one printable line.
+        return printable(" │ ".join(p for p in parts if p))

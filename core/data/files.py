@@ -1,0 +1,207 @@
+"""``csv:PATH`` (a header row, numeric features) and ``npz:PATH`` (x_train, y_train, x_test,
+y_test): read without pickles, with an error that names the file, line and column."""
+
+from __future__ import annotations
+
+import csv
+import math
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nnbench.core.data.arrays import _existing_path, _hold_out_test, _labels_task, _Source
+from nnbench.core.errors import DataError, did_you_mean
+from nnbench.core.preset import DataSpec, FitSpec
+
+MAX_CLASSES = 20
+"""A csv/npz target of whole numbers with at most this many values is read as class labels."""
+
+
+def _load_csv(spec: DataSpec, fit: FitSpec) -> _Source:
+    path = _existing_path(spec, folder=False)
+    header, lines, rows = _read_csv(path)
+    target = spec.target or header[-1]
+    if target not in header:
+        raise DataError(f"{path}: no column '{target}' (data.target); the columns are "
+                        f"{', '.join(header)}." + did_you_mean(target, header))
+    t = header.index(target)
+    features = [i for i in range(len(header)) if i != t]
+    x = _numeric_columns(rows, lines, header, features, path)
+    y, task, class_names, notes = _encode_target([row[t] for row in rows], f"column '{target}'")
+    if spec.test_split is None:
+        notes.append("no test split: set data.test_split (e.g. 0.2) to hold one out")
+        return _Source(x, y, None, None, task, class_names, notes=notes)
+    x_train, x_test, y_train, y_test, note = _hold_out_test(x, y, spec.test_split, fit.seed, task,
+                                                            str(path))
+    return _Source(x_train, y_train, x_test, y_test, task, class_names, notes=[*notes, note])
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[int], list[list[str]]]:
+    """The header, and every data row with its line number (for error messages)."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            header = [h.strip() for h in next(reader, [])]
+            lines, rows = [], []
+            for row in reader:
+                if not row or all(not cell.strip() for cell in row):
+                    continue  # blank lines, often at the end of the file
+                if len(row) != len(header):
+                    raise DataError(f"{path}, line {reader.line_num}: {len(row)} values but the "
+                                    f"header has {len(header)} columns; fix that row.")
+                lines.append(reader.line_num)
+                rows.append(row)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{path}: cannot read it as a UTF-8 CSV file ({exc}).") from None
+    if len(header) < 2:
+        raise DataError(f"{path}: found {len(header)} column(s) in the header; a CSV source needs "
+                        "a header row with feature columns and a target column, separated by "
+                        "commas.")
+    if not rows:
+        raise DataError(f"{path}: the file has a header but no data rows.")
+    return header, lines, rows
+
+
+def _numeric_columns(rows: list[list[str]], lines: list[int], header: list[str],
+                     columns: list[int], path: Path) -> np.ndarray:
+    table = np.array([[row[i].strip() for i in columns] for row in rows], dtype=str)
+    try:
+        x = table.astype(np.float64)
+        if np.isfinite(x).all():
+            return x.astype(np.float32)
+    except ValueError:
+        pass
+    # Slow path, only to say exactly which cell is wrong.
+    for r, row in enumerate(table):
+        for c, cell in enumerate(row):
+            if not _is_number(cell):
+                what = "the value is missing" if not cell else f"{str(cell)!r} is not a number"
+                raise DataError(f"{path}, line {lines[r]}, column '{header[columns[c]]}': "
+                                f"{what}. Features must be numeric: fill, encode or "
+                                "drop that column, or name it as data.target if it is the label.")
+    raise AssertionError("unreachable: a cell failed to parse but every cell is a number")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _encode_target(values: list[str] | np.ndarray,
+                   what: str) -> tuple[np.ndarray, str, list[str] | None, list[str]]:
+    """Labels as class indices 0..k-1 (string labels sorted by name), or float32 for regression."""
+    texts = [str(v).strip() for v in values]
+    if not all(_is_number(v) for v in texts):
+        names = sorted(set(texts))
+        if len(names) < 2:
+            raise DataError(f"{what} has only one value ({names[0]!r}); a model cannot learn "
+                            "from that. Choose another data.target.")
+        index = {name: i for i, name in enumerate(names)}
+        y = np.array([index[v] for v in texts], dtype=np.int32)
+        return y, _labels_task(len(names)), names, [
+            f"{what}: encoded {len(names)} labels as 0..{len(names) - 1} in sorted order "
+            f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})"]
+    return _numeric_target(np.array([float(v) for v in texts]), what)
+
+
+def _numeric_target(y: np.ndarray,
+                    what: str) -> tuple[np.ndarray, str, list[str] | None, list[str]]:
+    values = np.unique(y)
+    if len(values) < 2:
+        raise DataError(f"{what} has only one value ({values[0]:g}); a model cannot learn from "
+                        "that. Choose another data.target.")
+    if len(values) > MAX_CLASSES or not np.all(values == np.round(values)):
+        return y.astype(np.float32), "regression", None, [
+            f"{what}: {len(values):,} different numbers, so this is regression"]
+    notes = [f"{what}: {len(values)} whole-number values, so they are class labels"]
+    if np.array_equal(values, np.arange(len(values))):
+        return y.astype(np.int32), _labels_task(len(values)), None, notes
+    # Sparse losses want classes 0..k-1; keep the original labels as class names.
+    names = [f"{v:g}" for v in values]
+    notes.append(f"{what}: labels {', '.join(names)} encoded as 0..{len(names) - 1}")
+    return np.searchsorted(values, y).astype(np.int32), _labels_task(len(values)), names, notes
+
+
+_NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def _load_npz(spec: DataSpec, fit: FitSpec) -> _Source:
+    path = _existing_path(spec, folder=False)
+    arrays = _read_npz(path)
+    if ("x_test" in arrays) != ("y_test" in arrays):
+        raise DataError(f"{path}: has {'x_test' if 'x_test' in arrays else 'y_test'} without "
+                        f"{'y_test' if 'x_test' in arrays else 'x_test'}; save both or neither.")
+    for x_key, y_key in (("x_train", "y_train"), ("x_test", "y_test")):
+        if x_key in arrays and len(arrays[x_key]) != len(arrays[y_key]):
+            raise DataError(f"{path}: {x_key} has {len(arrays[x_key]):,} samples but {y_key} has "
+                            f"{len(arrays[y_key]):,}; they must match.")
+    n_train = len(arrays["y_train"])
+    # Train and test labels together, so both get the same class indices.
+    y_all, task, class_names, notes = _npz_target(
+        np.concatenate([_as_labels(arrays[k]) for k in ("y_train", "y_test") if k in arrays]),
+        f"{path.name} y")
+    if arrays["y_train"].ndim == 2 and y_all.ndim == 1 and arrays["y_train"].shape[1] > 1:
+        notes.insert(0, f"{path.name} y: one-hot rows turned into class indices")
+    x_train, y_train = arrays["x_train"], y_all[:n_train]
+    if "x_test" in arrays:
+        return _Source(x_train, y_train, arrays["x_test"], y_all[n_train:], task, class_names,
+                       notes=notes)
+    if spec.test_split is None:
+        return _Source(x_train, y_train, None, None, task, class_names, notes=notes)
+    x_train, x_test, y_train, y_test, note = _hold_out_test(x_train, y_train, spec.test_split,
+                                                            fit.seed, task, str(path))
+    return _Source(x_train, y_train, x_test, y_test, task, class_names, notes=[*notes, note])
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    save_hint = "Save it with numpy.savez(path, x_train=..., y_train=..., x_test=..., y_test=...)."
+    try:
+        archive = np.load(path, allow_pickle=False)  # never unpickle: a pickle can run code
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        # numpy takes any other file for a pickle; its advice to unpickle is not ours to give.
+        reason = "not a numpy archive" if "allow_pickle" in str(exc) else str(exc)
+        raise DataError(f"{path}: not a readable .npz file ({reason}). {save_hint}") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise DataError(f"{path}: holds a single array, not named arrays. {save_hint}")
+    with archive:
+        missing = [k for k in ("x_train", "y_train") if k not in archive.files]
+        if missing:
+            found = ", ".join(sorted(archive.files)) or "none"
+            raise DataError(f"{path}: no {' or '.join(missing)}; the keys found are {found}. "
+                            f"{save_hint}")
+        return {k: _npz_array(archive, k, path) for k in _NPZ_KEYS if k in archive.files}
+
+
+def _npz_array(archive: Any, key: str, path: Path) -> np.ndarray:
+    try:
+        array = archive[key]
+    except ValueError:  # "Object arrays cannot be loaded when allow_pickle=False"
+        raise DataError(f"{path}: '{key}' is an object array (e.g. lists of different lengths); "
+                        "it must be a numeric array. Pad sequences to one length (keras.utils."
+                        "pad_sequences) and save numbers.") from None
+    labels_may_be_text = key.startswith("y_") and array.dtype.kind in "US"
+    if array.dtype.kind not in "biuf" and not labels_may_be_text:
+        raise DataError(f"{path}: '{key}' has dtype {array.dtype}; it must be a numeric array.")
+    return array
+
+
+def _npz_target(y: np.ndarray, what: str) -> tuple[np.ndarray, str, list[str] | None, list[str]]:
+    if y.ndim > 1:  # several numbers per sample that are not one-hot classes
+        return y.astype(np.float32), "regression", None, []
+    if y.dtype.kind in "US":
+        return _encode_target(y, what)
+    return _numeric_target(y, what)
+
+
+def _as_labels(y: np.ndarray) -> np.ndarray:
+    """(n,) labels from (n,), (n, 1) or one-hot (n, k) arrays."""
+    if y.ndim == 2 and y.shape[1] == 1:
+        return y.reshape(-1)
+    one_hot = (y.ndim == 2 and y.dtype.kind in "biuf" and bool(np.isin(y, (0, 1)).all())
+               and bool((y.sum(axis=1) == 1).all()))
+    return y.argmax(axis=1) if one_hot else y
+

@@ -1,0 +1,151 @@
+"""``keras:NAME``: Keras's own data sets, read through its download cache so they work offline
+once the files are there, and with a message that says where to put them when they are not."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nnbench.core.data.arrays import DEFAULT_SEQUENCE_LENGTH, _Source
+from nnbench.core.data.sklearn_sets import OFFLINE_PRESETS
+from nnbench.core.errors import DataError
+from nnbench.core.keras_env import import_keras
+from nnbench.core.preset import DataSpec, FitSpec
+
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                         "Sneaker", "Bag", "Ankle boot")
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+                   "truck")
+DIGIT_CLASSES = tuple(str(d) for d in range(10))
+IMDB_CLASSES = ("negative", "positive")
+
+_KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+
+
+@dataclass(frozen=True)
+class _KerasSet:
+    """One of keras.datasets: what it holds and where its files go to work offline."""
+
+    files: tuple[str, ...]
+    task: str = "multiclass"
+    class_names: tuple[str, ...] | None = None
+    sequences: bool = False
+    folder: str = "datasets"
+    """Inside the Keras cache folder, as keras.src.datasets.<name>.load_data passes to get_file."""
+    download: str = ""
+    """How to get the files on a machine with internet, when not simply from _KERAS_ORIGIN."""
+    hash_checked: bool = True
+    """Keras compares the file's sha256 with the original, so only the original file works."""
+
+
+KERAS_SETS: dict[str, _KerasSet] = {
+    "mnist": _KerasSet(("mnist.npz",), class_names=DIGIT_CLASSES),
+    "fashion_mnist": _KerasSet(
+        ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
+         "t10k-images-idx3-ubyte.gz"),
+        class_names=FASHION_MNIST_CLASSES, folder=os.path.join("datasets", "fashion-mnist"),
+        hash_checked=False),
+    # get_file(fname="cifar-10-batches-py-target", extract=True) keeps the archive under this name.
+    "cifar10": _KerasSet(("cifar-10-batches-py-target_archive",), class_names=CIFAR10_CLASSES,
+                         download="download cifar-10-python.tar.gz from "
+                                  "https://www.cs.toronto.edu/~kriz/, rename it to "
+                                  "cifar-10-batches-py-target_archive"),
+    "imdb": _KerasSet(("imdb.npz",), task="binary", class_names=IMDB_CLASSES, sequences=True),
+    "reuters": _KerasSet(("reuters.npz",), sequences=True),
+    "boston_housing": _KerasSet(("boston_housing.npz",), task="regression"),
+    "california_housing": _KerasSet(("california_housing.npz",), task="regression"),
+}
+
+
+def _load_keras(spec: DataSpec, fit: FitSpec) -> _Source:
+    keras = import_keras()
+
+    name = spec.target_name
+    keras_set = KERAS_SETS[name]
+    (x_train, y_train), (x_test, y_test) = _call_keras_loader(name, spec)
+    # cifar10's labels come as (n, 1); sparse losses and metrics want (n,).
+    y_train, y_test = np.asarray(y_train).reshape(-1), np.asarray(y_test).reshape(-1)
+    class_names = keras_set.class_names
+    if name == "reuters":
+        class_names = tuple(keras.datasets.reuters.get_label_names())
+    notes: list[str] = []
+    if keras_set.sequences:
+        x_train, x_test = _pad(x_train, x_test, spec, notes)
+    return _Source(np.asarray(x_train), y_train, np.asarray(x_test), y_test, keras_set.task,
+                   list(class_names) if class_names else None, keras_set.sequences, notes)
+
+
+DOWNLOAD_TIMEOUT = 60.0
+"""Seconds a Keras data set download may stall before it counts as failed."""
+
+
+def _call_keras_loader(name: str, spec: DataSpec) -> Any:
+    keras = import_keras()
+
+    kwargs: dict[str, Any] = {}
+    if name in ("imdb", "reuters"):
+        kwargs["num_words"] = spec.num_words
+    if name in ("boston_housing", "california_housing") and spec.test_split:
+        kwargs["test_split"] = spec.test_split
+    previous = socket.getdefaulttimeout()
+    # Keras's download has no timeout of its own: a stalled network would hang the run forever.
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
+    try:
+        return getattr(keras.datasets, name).load_data(**kwargs)
+    except Exception as exc:  # offline downloads and unreadable cache files: never a traceback
+        raise DataError(_keras_failure_message(name, exc)) from None
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _pad(x_train: Any, x_test: Any, spec: DataSpec, notes: list[str]) -> tuple[Any, Any]:
+    pad_sequences = import_keras().utils.pad_sequences
+    maxlen = spec.maxlen or DEFAULT_SEQUENCE_LENGTH
+    if spec.num_words is None:
+        vocabulary = 1 + max((max(s) for s in (*x_train, *x_test) if len(s)), default=0)
+        notes.append(f"data.num_words is not set: word indices go up to {vocabulary - 1:,}, so "
+                     f"an Embedding needs input_dim = {vocabulary:,}")
+    notes.append(f"padded/truncated every sequence to {maxlen} words (zeros at the end, as the "
+                 "TensorFlow text tutorial does)")
+    # padding="post" as in the TensorFlow tutorial; truncation keeps Keras's default ("pre").
+    return (pad_sequences(x_train, maxlen=maxlen, padding="post"),
+            pad_sequences(x_test, maxlen=maxlen, padding="post"))
+
+
+def _keras_cache_dir() -> Path:
+    """The folder keras's get_file downloads into: $KERAS_HOME or ~/.keras, else /tmp/.keras."""
+    try:
+        # Keras reads KERAS_HOME once, at import; ask it rather than re-reading the environment.
+        from keras.src.backend.config import keras_home
+
+        home = keras_home()
+    except (ImportError, AttributeError):
+        home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    home = os.path.expanduser(home)
+    if not os.access(home, os.W_OK):  # get_file falls back the same way
+        home = os.path.join("/tmp", ".keras")
+    return Path(home)
+
+
+def _keras_failure_message(name: str, exc: Exception) -> str:
+    keras_set = KERAS_SETS[name]
+    folder = _keras_cache_dir() / keras_set.folder
+    reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+    files = ", ".join(keras_set.files)
+    offline = (f"Or use a bundled preset that works offline: {', '.join(OFFLINE_PRESETS)}.")
+    if all((folder / f).is_file() for f in keras_set.files):
+        return (f"keras:{name}: the files in {folder}{os.sep} could not be read ({reason}); they "
+                f"may be incomplete. Delete them and put fresh copies of {files} there. {offline}")
+    original = (" Keras checks the file's hash, so it must be the original file."
+                if keras_set.hash_checked else "")
+    download = keras_set.download or f"download {files} from {_KERAS_ORIGIN}"
+    return (f"keras:{name} could not be downloaded ({reason}); this machine may be offline. "
+            f"On a machine with internet, {download}, and put "
+            f"{'it' if len(keras_set.files) == 1 else 'them'} into {folder}{os.sep}.{original} "
+            f"{offline}")
+
