@@ -963,3 +963,20 @@ async def test_ctrl_e_shows_an_export_refusal_in_a_modal_and_keeps_the_app(
         assert "model.layers[1]" in app.screen.message
         assert app.is_running
     assert list(tmp_path.glob("*.py")) == []
+
+
+async def test_while_paused_the_status_and_the_footer_say_paused_and_resume(runs_dir: Path) -> None:
+    app = app_on(tiny_preset(), runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.post_message(TrainingStateChanged(running=True))
+        await pilot.pause()
+        footer = {k.key: k.description for k in app.main.query_one(Footer).query(FooterKey)}
+        assert footer["p"] == "Pause" and app.main.status.training == "training…"
+        app.post_message(TrainingStateChanged(running=True, paused=True))
+        await pilot.pause()
+        footer = {k.key: k.description for k in app.main.query_one(Footer).query(FooterKey)}
+        assert footer["p"] == "Resume" and "paused" in app.main.status.training
+        app.post_message(TrainingStateChanged(running=False, status="stopped"))
+        await pilot.pause()
+        assert app.main.status.training == "last run stopped"

@@ -379,6 +379,10 @@ class PauseThenStopApp(TrainApp):
     pressing p, p, x would."""
 
     steps: list[str]
+    states: list[TrainingStateChanged]
+
+    def on_training_state_changed(self, message: TrainingStateChanged) -> None:
+        self.states.append(message)
 
     def on_training_events(self, message: TrainingEvents) -> None:
         pane = self.query_one(TrainPane)
@@ -396,7 +400,7 @@ class PauseThenStopApp(TrainApp):
 
 async def test_pause_resume_and_stop_now_reach_the_run_and_leave_it_stopped(runs_dir: Path) -> None:
     app = PauseThenStopApp()
-    app.steps = []
+    app.steps, app.states = [], []
     preset = tiny_preset(fit={"epochs": 50, "batch_size": 4})
     async with app.run_test(size=SIZE) as pilot:
         pane = app.query_one(TrainPane)
@@ -423,6 +427,11 @@ async def test_pause_resume_and_stop_now_reach_the_run_and_leave_it_stopped(runs
         header = str(pane.query_one("#train-header").render())
         assert "stopped" in header and f"epoch {finished.epochs_done}/50" in header
         assert f"epoch {finished.epochs_done + 1}/50" not in header
+        # The progress line agrees with the header: the epoch the stop cut short is not shown.
+        assert progress_text(pane).startswith(f"Epoch {finished.epochs_done}/50")
+        # The app was told when the run paused and resumed (its status line and p say so).
+        states = [m for m in app.states if m.running]
+        assert [m.paused for m in states][:3] == [False, True, False]
     records = RunStore(runs_dir).list()
     assert len(records) == 1 and records[0].status == "stopped"
     assert records[0].epochs_done == finished.epochs_done

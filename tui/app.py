@@ -352,13 +352,15 @@ class NnbenchApp(App[int]):
         # The main screen's keys wait while a dialog is up (its own keys come first).
         return not (action in MAIN_SCREEN_ACTIONS and isinstance(self.screen, ModalScreen))
 
-    def _quiet_footer_while_training(self, training: bool) -> None:
-        # A Binding's ``show`` is fixed when BINDINGS is read; swapping the bindings keeps the
-        # keys working (ctrl+r says a run is going) while the footer fits 80 columns.
+    def _quiet_footer_while_training(self, training: bool, paused: bool = False) -> None:
+        # A Binding's ``show`` and description are fixed when BINDINGS is read; swapping the
+        # bindings keeps the keys working (ctrl+r says a run is going) while the footer fits 80
+        # columns, and p says what it does now (Pause, or Resume while paused).
         by_key = self._bindings.key_to_bindings
         for key, bindings in by_key.items():
             by_key[key] = [replace(b, show=not training) if b.action in QUIET_WHILE_TRAINING
-                           else b for b in bindings]
+                           else replace(b, description="Resume" if paused else "Pause")
+                           if b.action == "toggle_pause" else b for b in bindings]
 
     def action_show_tab(self, tab: str) -> None:
         """Show a tab and focus its first control (alt+1 … alt+7, or 1 … 7 outside text)."""
@@ -425,9 +427,10 @@ class NnbenchApp(App[int]):
 
     def on_training_state_changed(self, message: TrainingStateChanged) -> None:
         self.training = message.running
-        self._quiet_footer_while_training(message.running)
+        self._quiet_footer_while_training(message.running, paused=message.paused)
         status = self.main.status
-        status.training = "training…" if message.running else (
+        status.training = ("paused — p resumes" if message.paused else "training…"
+                           ) if message.running else (
             f"last run {message.status}" if message.status else "")
         self.refresh_bindings()
         if not message.running and self.main.runs_pane is not None:

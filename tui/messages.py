@@ -41,11 +41,13 @@ class RunRefused(Message):
 
 @dataclass
 class TrainingStateChanged(Message):
-    """Training started (running=True) or ended (running=False, with the final status)."""
+    """Training started (running=True), paused or resumed (running=True, paused), or ended
+    (running=False, with the final status)."""
 
     running: bool
     status: str | None = None
     run_dir: str | None = None
+    paused: bool = False
 
 
 @dataclass

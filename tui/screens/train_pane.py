@@ -387,10 +387,14 @@ class TrainPane(Widget):
         if message.run_dir != self._following:
             return  # from a follower this view has left
         state = self.state
+        was_paused = state.status == "paused"
         for event in message.events:
             state.apply(event)
             if isinstance(event, (ev.BatchProgress, ev.EpochStarted)) and not state.finished:
                 self._saw_live = True
+        if (state.status == "paused") != was_paused and self._announced and not state.finished:
+            self.post_message(TrainingStateChanged(running=True, run_dir=state.run_dir,
+                                                   paused=state.status == "paused"))
         self._draw()
 
     def _draw(self) -> None:
@@ -448,7 +452,8 @@ class TrainPane(Widget):
     def _ended(self, event: ev.RunFinished) -> None:
         self._ended_shown = True
         epochs = f"{event.epochs_done} epoch{'s' if event.epochs_done != 1 else ''}"
-        self.progress.finish(f"{event.status} after {epochs}")
+        self.progress.finish(f"{event.status} after {epochs}", event.epochs_done,
+                             self.state.epochs or None)
         if event.status in ("stopped", "interrupted") and not self.state.evaluated:
             self._show_not_evaluated(event)
         if self._announced:

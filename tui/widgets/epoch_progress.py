@@ -137,7 +137,14 @@ class EpochProgress(Widget):
         if paused:
             self.query_one("#batch-stats", Label).update("paused")
 
-    def finish(self, text: str) -> None:
-        """The run ended: keep the last epoch shown, say how it ended."""
+    def finish(self, text: str, epoch: int | None = None, epochs: int | None = None) -> None:
+        """The run ended: show its last finished ``epoch`` (not one a stop cut short, which the
+        header and the summary don't count either) and say how it ended."""
         self.remove_class("-paused")
+        if epoch is not None:
+            self.add_class("-done")
+            bar = self.query_one("#epoch-bar", ProgressBar)
+            bar.update(total=bar.total or 1, progress=bar.total or 1)
+            of = f"/{epochs}" if epochs else ""
+            self.query_one("#epoch-label", Label).update(f"Epoch {epoch}{of}" if epoch else "Epoch -")
         self.query_one("#batch-stats", Label).update(text)
