@@ -18,7 +18,7 @@ from nnbench.core.describe import describe
 from nnbench.core.errors import NnbenchError
 from nnbench.core.events import BatchProgress, Event, RunFinished
 from nnbench.core.format import fmt_logs, fmt_value
-from nnbench.core.text import cell_cut, cell_pad, printable
+from nnbench.core.text import cell_cut, cell_pad, cell_width, printable
 
 EXIT_USAGE = 2
 
@@ -207,15 +207,15 @@ def cmd_summary(args: argparse.Namespace) -> int:
         raise analysis.error
     s = analysis.summary
     assert s is not None
-    labels = [f"{row.name} ({row.type})" for row in s.rows]
-    first = max(40, *(len(label) + 2 for label in labels))
+    labels = [printable(f"{row.name} ({row.type})") for row in s.rows]
+    first = max(40, *(cell_width(label) + 2 for label in labels))
     second = max(28, *(len(row.output_shape) + 2 for row in s.rows))
     width = first + second + 12
-    print(f'Model: "{preset.name}"')
+    print(f'Model: "{printable(preset.name)}"')
     print(f"{'Layer (type)':<{first}}{'Output Shape':<{second}}{'Param #':>12}")
     print("=" * width)
     for label, row in zip(labels, s.rows, strict=True):
-        print(f"{label:<{first}}{row.output_shape:<{second}}{row.params:>12,}")
+        print(f"{cell_pad(label, first)}{row.output_shape:<{second}}{row.params:>12,}")
     print("=" * width)
     print(f"Total params: {s.total:,}")
     print(f"Trainable params: {s.trainable:,}")

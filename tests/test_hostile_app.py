@@ -65,10 +65,7 @@ METRIC = "[/oops]\x1b[2J"
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 KNOWN_LEAKS: dict[str, str] = {
-    "HeaderTitle": "tui/app.py NnbenchApp._update_title: self.title = printable(self.preset.name)",
     "FieldInput": "tui/widgets/param_field.py: an Input showing a path or name with ESC in it",
-    "load-state": "tui/screens/data_pane.py: the 'not loaded ... l loads csv:PATH' line, "
-                  "printable(...)",
 }
 """Widgets (class name or id) that still send control characters to the terminal, in files this
 test's author could not change. Each has a strict xfail test below: fix it, then drop it here."""
@@ -527,20 +524,15 @@ async def test_deleting_a_run_named_with_esc_asks_in_text(world: dict[str, Any],
 # --- what still leaks, in files this test could not change ----------------------------------------
 
 
-def _only(name: str) -> dict[str, str]:
-    return {k: v for k, v in KNOWN_LEAKS.items() if k != name}
-
-
-@pytest.mark.xfail(strict=True, reason=KNOWN_LEAKS["HeaderTitle"])
 async def test_the_header_shows_a_hostile_preset_name_as_text(world: dict[str, Any],
                                                               runs: Path) -> None:
     app = make_app(world["preset"], runs_dir=runs)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await checked(pilot)
-        assert not leaks(app, _only("HeaderTitle"))
+        assert not leaks(app, KNOWN_LEAKS)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_LEAKS["load-state"] + "; " + KNOWN_LEAKS["FieldInput"])
+@pytest.mark.xfail(strict=True, reason=KNOWN_LEAKS["FieldInput"])
 async def test_the_data_form_shows_a_hostile_path_as_text(world: dict[str, Any],
                                                           runs: Path) -> None:
     app = make_app(world["preset"], runs_dir=runs)
@@ -548,7 +540,7 @@ async def test_the_data_form_shows_a_hostile_path_as_text(world: dict[str, Any],
         await checked(pilot)
         app.action_show_tab("data")
         await pilot.pause()
-        assert not leaks(app, {"HeaderTitle": ""})
+        assert not leaks(app, {})
 
 
 # --- the CLI --------------------------------------------------------------------------------------
@@ -654,8 +646,6 @@ def test_cli_errors_quoting_hostile_names_are_text(capsys: pytest.CaptureFixture
     assert_no_escapes(out, "nnbench evaluate (no such run)")
 
 
-@pytest.mark.xfail(strict=True, reason="core/cli.py cmd_summary prints preset.name and row.name "
-                                       "raw and pads by len: printable() them and cell_pad")
 def test_cli_summary_writes_hostile_names_as_text_lined_up(
         capsys: pytest.CaptureFixture[str], cli_runs: Path, world: dict[str, Any]) -> None:
     code, out = cli(capsys, "summary", str(world["preset_path"]))

@@ -246,8 +246,8 @@ class NnbenchApp(App[int]):
         main.data_pane.show_loaded(session.data_info, split_as_loaded=session.split_as_loaded)
 
     def _update_title(self) -> None:
-        self.title = self.preset.name + (" •" if self.unsaved else "")
-        self.sub_title = str(self.preset_path) if self.preset_path else "bundled preset"
+        self.title = printable(self.preset.name) + (" •" if self.unsaved else "")
+        self.sub_title = printable(str(self.preset_path)) if self.preset_path else "bundled preset"
 
     def set_preset(self, preset: Preset, path: Path | None) -> None:
         """Replace the working preset (opened from a file or the bundled ones)."""

@@ -190,12 +190,12 @@ class DataPane(VerticalScroll):
         if self.problem:
             return ("", "✗ " + self.problem, True)
         if self._loading is not None:
-            return (f"loading {self._loading.source} …", "", False)
+            return (f"loading {printable(self._loading.source)} …", "", False)
         if self._failed is not None and self._failed[0] == current:
             return ("✗ failed", printable(self._failed[1], newlines=True), True)
         info = self.loaded_info
         if info is None:
-            return (f"not loaded for these settings: l loads {current.source} to see its "
+            return (f"not loaded for these settings: l loads {printable(current.source)} to see its "
                     "samples, shape and classes", "", False)
         text = describe(info)
         if not self.split_as_loaded:

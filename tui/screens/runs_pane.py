@@ -270,7 +270,7 @@ class RunsPane(Widget):
                 cells = self._cells(record)
                 if record.run_id in table.rows:
                     for (key, _), cell in zip(COLUMNS, cells, strict=True):
-                        table.update_cell(record.run_id, key, cell)
+                        table.update_cell(record.run_id, key, cell, update_width=True)
                 else:
                     table.add_row(*cells, key=record.run_id)
                     added = True
