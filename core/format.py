@@ -7,14 +7,19 @@ agree. Plain Python: the CLI and the TUI both use it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 # Keys Keras puts in epoch logs that are not the model's quantities.
 NOT_A_METRIC = frozenset({"loss", "epoch", "learning_rate", "lr"})
 
 
-def fmt_value(value: float | None) -> str:
-    """A loss or metric value: 4 decimals, scientific when tiny or huge, 'nan'/'inf' as such."""
+def _decimals(size: float) -> int:
+    return 1 if size >= 1000 else 4
+
+
+def fmt_value(value: float | None, decimals: int | None = None) -> str:
+    """A loss or metric value: 4 decimals (1 from 1,000 up, or ``decimals`` so that values shown
+    side by side share one format), scientific when tiny or huge, 'nan'/'inf' as such."""
     if value is None:
         return "-"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -24,9 +29,15 @@ def fmt_value(value: float | None) -> str:
     size = abs(value)
     if size != 0 and (size < 1e-3 or size >= 1e6):
         return f"{value:.3e}"
-    if size >= 1000:
-        return f"{value:,.1f}"
-    return f"{value:.4f}"
+    return f"{value:,.{_decimals(size) if decimals is None else decimals}f}"
+
+
+def shared_decimals(values: Iterable[float | None]) -> int:
+    """One number of decimals for values shown in one line ("loss 30,781.3000  mae 156.4075",
+    not "30,781.3" beside "156.4075"): the smallest plain value decides, so none loses digits."""
+    sizes = [abs(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)
+             and math.isfinite(v) and 1e-3 <= abs(v) < 1e6]
+    return _decimals(min(sizes, default=0.0))
 
 
 def fmt_lr(value: float | None) -> str:
@@ -65,7 +76,8 @@ def fmt_logs(logs: Mapping[str, float], *, skip: frozenset[str] = frozenset({"le
     """'loss 0.3121  accuracy 0.9012  val_loss 0.3310': training quantities before validation."""
     keys = [k for k in logs if k not in skip]
     ordered = sorted(keys, key=lambda k: (k.startswith("val_"), k != "loss" and k != "val_loss"))
-    return "  ".join(f"{key} {fmt_value(logs[key])}" for key in ordered)
+    decimals = shared_decimals(logs[k] for k in ordered)
+    return "  ".join(f"{key} {fmt_value(logs[key], decimals)}" for key in ordered)
 
 
 def first_metric(logs: Mapping[str, float], preferred: list[str] | tuple[str, ...] = ()) -> str | None:

@@ -172,3 +172,12 @@ def test_help_shows_the_preset_form_beside_the_commands(capsys: pytest.CaptureFi
     assert exit_info.value.code == 0
     usage = capsys.readouterr().out.split("\n\n")[0]
     assert "nnbench [-h] [PRESET|PATH]" in usage and "nnbench COMMAND" in usage
+
+
+def test_values_in_one_line_share_one_format() -> None:
+    from nnbench.core.format import fmt_logs
+
+    # A regression run: the loss in the thousands beside an error in the hundreds.
+    assert fmt_logs({"loss": 30781.3, "mae": 156.4075}) == "loss 30,781.3000  mae 156.4075"
+    assert fmt_logs({"loss": 30781.25, "val_loss": 41002.5}) == "loss 30,781.2  val_loss 41,002.5"
+    assert fmt_logs({"loss": 0.31234, "accuracy": 0.9}) == "loss 0.3123  accuracy 0.9000"

@@ -3,8 +3,10 @@ once the files are there, and with a message that says where to put them when th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,7 +98,10 @@ def _call_keras_loader(name: str, spec: DataSpec) -> Any:
     # Keras's download has no timeout of its own: a stalled network would hang the run forever.
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
     try:
-        return getattr(keras.datasets, name).load_data(**kwargs)
+        # Keras's "Downloading data from …" and its download bar go to stderr: stdout is the
+        # run's own lines (`nnbench train > log`), and in the app stderr is the Log view.
+        with contextlib.redirect_stdout(sys.stderr):
+            return getattr(keras.datasets, name).load_data(**kwargs)
     except Exception as exc:  # offline downloads and unreadable cache files: never a traceback
         raise DataError(_keras_failure_message(name, exc)) from None
     finally:
