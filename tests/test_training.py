@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -299,3 +301,64 @@ def test_a_broken_summary_does_not_hide_the_other_runs(runs_dir: Path) -> None:
     assert records["list"].status == "unreadable"
     assert "not a JSON object" in (records["list"].unreadable or "")
     assert records["junk"].status == "interrupted"  # "running" with no process: nothing will end it
+
+
+# --- faults: a full disk, a reader that goes away -------------------------------------------------
+
+
+def test_a_full_disk_at_the_model_save_fails_the_run_in_one_line_and_keeps_its_epochs(
+        runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from nnbench.core import training
+    from nnbench.core.runs import RunStore
+
+    real_save = training.save_model
+
+    def full(model: Any, path: Path) -> None:  # as a full tmpfs answers model.save
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(training, "save_model", full)
+    final = training.Trainer(tiny_preset(), runs_dir).run()
+    monkeypatch.setattr(training, "save_model", real_save)
+    assert final.status == "failed"
+    assert final.error is not None and final.error.startswith("the disk is full")
+    assert "nnbench resume" in final.error and "\n" not in final.error
+    run = Path(final.run_dir or "")
+    [record] = RunStore(runs_dir).list()
+    assert record.status == "failed" and record.epochs_done == 3  # the epochs stay on disk
+    assert not (run / "model.keras").exists()  # no truncated model passing for a whole one
+    assert not [p.name for p in run.iterdir() if "partial" in p.name or p.suffix == ".tmp"]
+
+
+def test_train_into_a_reader_that_goes_away_gives_no_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from nnbench.core.preset import save_preset
+
+    path = tmp_path / "tiny.toml"
+    save_preset(tiny_preset(fit={"epochs": 4}), path)
+    script = (f"{sys.executable} -m nnbench.tui train {path} --runs-dir {tmp_path / 'runs'} "
+              "| head -n 1")
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.count("\n") == 1
+
+
+def test_save_model_leaves_no_truncated_file_when_the_disk_fills(tmp_path: Path) -> None:
+    import errno
+
+    from nnbench.core.training import save_model
+
+    class HalfWritten:
+        def save(self, path: Path) -> None:
+            Path(path).write_bytes(b"PK half a zip")
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    (tmp_path / "model.keras").write_bytes(b"the model of the last good save")
+    with pytest.raises(OSError):
+        save_model(HalfWritten(), tmp_path / "model.keras")
+    assert (tmp_path / "model.keras").read_bytes() == b"the model of the last good save"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]
