@@ -508,4 +508,4 @@ class TrainPane(Widget):
             if state.monitor:
                 parts.append(f"monitor {state.monitor.name}")
             text.append("  " + " · ".join(parts))
-        header.first(Static).update(text)
+        header.first(Static).update(text, layout=False)  # one row, as wide as the pane

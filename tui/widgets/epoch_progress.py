@@ -59,8 +59,7 @@ class EpochProgress(Widget):
         height: 1;
     }
     EpochProgress #epoch-label {
-        width: auto;
-        min-width: 13;
+        width: 16;
         text-style: bold;
         padding-right: 1;
     }
@@ -76,7 +75,7 @@ class EpochProgress(Widget):
         background: $panel-lighten-2;
     }
     EpochProgress #batch-stats {
-        width: auto;
+        width: 1fr;
         padding-left: 1;
         color: $text-muted;
     }
@@ -107,35 +106,40 @@ class EpochProgress(Widget):
         self.query_one("#batch-stats", Label).update(text)
         self.query_one("#batch-logs", Label).update("")
 
+    def _set(self, label: str, text: str) -> None:
+        # The labels' widths are fixed in CSS, so a new text needs no layout pass: updates come
+        # ~10 times a second while training, and a layout of the whole screen each time cost
+        # the app more CPU than drawing did (bench/profile_app.py).
+        self.query_one(f"#{label}", Label).update(text, layout=False)
+
     def epoch_started(self, event: EpochStarted, steps: int | None) -> None:
         self.remove_class("-done")
-        self.query_one("#epoch-label", Label).update(f"Epoch {event.epoch}/{event.epochs}")
+        self._set("epoch-label", f"Epoch {event.epoch}/{event.epochs}")
         self.query_one("#epoch-bar", ProgressBar).update(total=steps, progress=0)
-        self.query_one("#batch-stats", Label).update(f"0/{steps} batches" if steps else "starting")
+        self._set("batch-stats", f"0/{steps} batches" if steps else "starting")
 
     def batch(self, event: BatchProgress) -> None:
-        self.query_one("#epoch-label", Label).update(f"Epoch {event.epoch}/{event.epochs}")
+        self._set("epoch-label", f"Epoch {event.epoch}/{event.epochs}")
         self.query_one("#epoch-bar", ProgressBar).update(total=event.steps, progress=event.batch)
         of = f"/{event.steps}" if event.steps else ""
         parts = [f"{event.batch}{of} batches", f"{event.samples_per_second:,.0f} samples/s"]
         if event.eta_seconds is not None:
             parts.append(f"ETA {fmt_seconds(event.eta_seconds)}")
-        self.query_one("#batch-stats", Label).update("  ".join(parts))
-        self.query_one("#batch-logs", Label).update(
-            printable(f"batch  {fmt_logs(event.logs)}") if event.logs else "")
+        self._set("batch-stats", "  ".join(parts))
+        self._set("batch-logs", printable(f"batch  {fmt_logs(event.logs)}") if event.logs else "")
 
     def epoch_ended(self, event: EpochEnded, steps: int | None) -> None:
         self.add_class("-done")
         bar = self.query_one("#epoch-bar", ProgressBar)
         total = steps or bar.total or 1
         bar.update(total=total, progress=total)
-        self.query_one("#epoch-label", Label).update(f"Epoch {event.epoch}/{event.epochs}")
-        self.query_one("#batch-stats", Label).update(f"done in {fmt_seconds(event.seconds)}")
+        self._set("epoch-label", f"Epoch {event.epoch}/{event.epochs}")
+        self._set("batch-stats", f"done in {fmt_seconds(event.seconds)}")
 
     def set_paused(self, paused: bool) -> None:
         self.set_class(paused, "-paused")
         if paused:
-            self.query_one("#batch-stats", Label).update("paused")
+            self._set("batch-stats", "paused")
 
     def finish(self, text: str, epoch: int | None = None, epochs: int | None = None) -> None:
         """The run ended: show its last finished ``epoch`` (not one a stop cut short, which the

@@ -1,0 +1,60 @@
+"""Issue 7.1: nothing in the app may crash it. Every command the palette offers, run on every
+bundled preset and on a functional graph: each ends as the app on its main screen, running, with
+no failure reported (an unexpected exception would open "... failed")."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_model_names import SKIP
+from test_tui_build import SIZE, app_on, checked, palette
+
+from nnbench.core.preset import bundled_presets, loads_preset
+from nnbench.tui.screens.error_modal import ErrorModal
+
+NOT_HERE = {"Quit", "Train"}
+"""Quit ends the app (its own tests); Train starts a real run (tests/test_tui_train.py)."""
+
+PRESETS = sorted(bundled_presets())
+
+
+@pytest.fixture(autouse=True)
+def somewhere_else(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # Export writes its script here
+    monkeypatch.setenv("NNBENCH_PRESETS_DIR", str(tmp_path / "presets"))
+
+
+async def back_to_main(pilot: Any) -> list[str]:
+    """Close what a command opened; the titles of the error dialogs met on the way."""
+    app = pilot.app
+    failures: list[str] = []
+    deadline = time.monotonic() + 20
+    while app.screen is not app.main:
+        assert time.monotonic() < deadline, f"stuck on {app.screen}"
+        if isinstance(app.screen, ErrorModal):
+            failures.append(f"{app.screen.error_title}: {app.screen.message}")
+        await pilot.press("escape")
+        await pilot.pause()
+    return failures
+
+
+@pytest.mark.parametrize("preset", [*PRESETS, "functional-graph"])
+async def test_every_palette_command_survives_every_preset(preset: str, runs_dir: Path) -> None:
+    app = app_on(loads_preset(SKIP) if preset == "functional-graph" else preset, runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await checked(pilot)
+        titles = sorted(set(palette(app)) - NOT_HERE)
+        assert len(titles) >= 15, titles
+        for title in titles:
+            command = palette(app).get(title)
+            if command is None:  # offered only in some states (e.g. a layer selected)
+                continue
+            command.callback()
+            for _ in range(3):
+                await pilot.pause()
+            failures = await back_to_main(pilot)
+            assert not [f for f in failures if " failed:" in f], (title, failures)
+            assert app.is_running, title
