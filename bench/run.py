@@ -240,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
         return meta, checks
 
-    with tempfile.TemporaryDirectory(prefix="nnbench-bench-") as tmp:
+    # ignore_cleanup_errors: a run process may still be writing its last lines into the folder.
+    with tempfile.TemporaryDirectory(prefix="nnbench-bench-", ignore_cleanup_errors=True) as tmp:
         for keys, measure in steps:
             if not any(k in wanted for k in keys):
                 continue

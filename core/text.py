@@ -23,6 +23,19 @@ def _visible(char: str) -> str:
     return char
 
 
+def visible_control(char: str) -> str:
+    """``char``, or one visible character of one cell standing for it when it is a control or
+    an invisible formatting character (C0 as the Control Pictures ␛ ␀ …, DEL as ␡, C1 and the
+    rest as �): for text drawn where each character must keep its column (a text field's
+    cursor). Elsewhere ``printable`` spells them out."""
+    code = ord(char)
+    if code < 0x20:
+        return chr(0x2400 + code)
+    if code == 0x7F:
+        return "\u2421"
+    return "\ufffd" if _visible(char) != char else char
+
+
 def printable(text: object, *, newlines: bool = False) -> str:
     """``text`` as a string whose control characters are shown as ``\\x1b``-style escapes.
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -14,6 +15,7 @@ from textual.widgets import Checkbox, Input, Label, Select, Static
 from textual.widgets.select import InvalidSelectValueError
 
 from nnbench.core.catalog import Param
+from nnbench.core.text import visible_control
 from nnbench.tui.fields import UNSET, Parsed, format_value, parser_for
 from nnbench.tui.keys import OPTION_DIGITS
 from nnbench.tui.widgets.toggle import Toggle
@@ -27,6 +29,17 @@ class FieldInput(Input):
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         return key not in _TAB_KEYS and super().check_consume_key(key, character)
+
+    @property
+    def _value(self) -> Text:
+        # Textual's Input draws its value as is: a path or name with ESC in it (from a preset
+        # file, or pasted) would reach the terminal. Drawn with one visible character per
+        # control character, so the cursor's column still matches the value's index; the value
+        # itself (what is saved) stays as typed. The one seam onto Input's private drawing.
+        text = super()._value
+        if not self.password and not text.plain.isprintable():
+            text.plain = "".join(visible_control(c) for c in text.plain)
+        return text
 
 
 class ParamField(Vertical):
