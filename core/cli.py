@@ -32,11 +32,11 @@ class ConsolePrinter:
     """A listener that prints the lines core/describe.py gives each event; a live batch line only
     on a terminal. A closed or broken stdout silences it; training goes on."""
 
-    def __init__(self, out: TextIO = sys.stdout) -> None:
-        self.out = out
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out if out is not None else sys.stdout
         try:
-            self.tty = out.isatty()
-        except (OSError, ValueError):
+            self.tty = self.out.isatty()
+        except (OSError, ValueError, AttributeError):
             self.tty = False
         self.progress_shown = False
         self.dead = False
@@ -416,6 +416,12 @@ def _commands(parser: argparse.ArgumentParser) -> set[str]:
 def main(argv: Sequence[str] | None = None, *, open_app: AppOpener | None = None) -> int:
     global _app_opener
     _app_opener = open_app or _app_opener
+    # Started with stdout or stderr closed (`nnbench train P >&-`, some schedulers): Python
+    # leaves them None. Train quietly rather than fail on the first line printed.
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     # `nnbench` and `nnbench PRESET` open the app: route them to the `open` command.

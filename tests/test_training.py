@@ -362,3 +362,19 @@ def test_save_model_leaves_no_truncated_file_when_the_disk_fills(tmp_path: Path)
         save_model(HalfWritten(), tmp_path / "model.keras")
     assert (tmp_path / "model.keras").read_bytes() == b"the model of the last good save"
     assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]
+
+
+def test_train_with_stdout_closed_trains_quietly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from nnbench.core.preset import save_preset
+    from nnbench.core.runs import RunStore
+
+    path = tmp_path / "tiny.toml"
+    save_preset(tiny_preset(), path)
+    script = f"{sys.executable} -m nnbench.tui train {path} --runs-dir {tmp_path / 'runs'} >&-"
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert [r.status for r in RunStore(tmp_path / "runs").list()] == ["finished"]
