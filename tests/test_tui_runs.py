@@ -242,3 +242,36 @@ def test_the_keys_have_short_footer_words() -> None:
     assert {b.action for b in bindings} >= {"toggle_mark", "compare", "watch", "evaluate",
                                             "resume", "clone", "delete_run"}
     assert all(b.description and len(b.description) <= 8 for b in bindings)
+
+
+async def test_a_row_that_grows_widens_its_columns(tmp_path: Path) -> None:
+    """Alone in its folder, a run is first "● running" with no test scores, then "✔ finished" with
+    them: its columns must grow with it (they were cut to "✔ finishe" and "accu")."""
+    from nnbench.core.text import cell_width
+
+    root = tmp_path / "runs"
+    go_on = threading.Event()
+
+    def listen(event: ev.Event) -> None:
+        if isinstance(event, ev.EpochEnded) and event.epoch == 1:
+            go_on.wait(60)  # hold the run until the view has drawn it running
+
+    app = RunsApp(root)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(RunsPane)
+        await until(pilot, lambda: pane.loaded)
+        thread = threading.Thread(target=lambda: Trainer(tiny_preset(), root, listeners=[listen]).run())
+        thread.start()
+        try:
+            await until(pilot, lambda: pane.table.row_count == 1
+                        and cells(pane, pane._row_run(0) or "")[1] == "● running", 60)
+        finally:
+            go_on.set()
+            thread.join(60)
+        run = pane._row_run(0) or ""
+        await until(pilot, lambda: cells(pane, run)[1] == "✔ finished", 30)
+        await pilot.pause()
+        table = pane.table
+        for key, column in table.columns.items():
+            shown = cell_width(str(table.get_cell(run, key)))
+            assert column.content_width >= shown, (key, column.content_width, shown)
