@@ -1,13 +1,13 @@
 """What nnbench offers: layers, activations, losses, optimizers, metrics, callbacks.
 
 Names are Keras's own. Parameter names and defaults come from the Keras constructors
-(``keras_parameters``); this file hand-writes only what Keras cannot say: which parameters a form
-shows first and the choices of a field.
+(``keras_parameters``, ``Param.default``); this file hand-writes only what Keras cannot say: which
+parameters a form shows first, the choices of a field, and the limits of a value (``LIMITS``) that
+both the preset checker and the form apply.
 """
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -19,10 +19,23 @@ class Param:
 
     name: str
     kind: str
-    default: Any = None
+    own_default: Any = None
+    """nnbench's value: where Keras has no default (a new Dropout starts at rate 0.5), or where
+    nnbench passes another one (ModelCheckpoint keeps the best epoch only)."""
     choices: tuple[str, ...] = ()
     required: bool = False
     help: str = ""
+    keras: str = ""
+    """The Keras class whose constructor default this is, e.g. ``optimizers.SGD``."""
+
+    @property
+    def default(self) -> Any:
+        """The value used when the preset leaves this parameter out."""
+        if self.own_default is not None or not self.keras:
+            return self.own_default
+        from nnbench.core.keras_signature import keras_defaults
+
+        return keras_defaults(self.keras).get(self.name)
 
 
 @dataclass(frozen=True)
@@ -111,24 +124,46 @@ LOSS_ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
                 "kld": "kl_divergence", "kullback_leibler_divergence": "kl_divergence",
                 "huber_loss": "huber"}
 
-OPTIMIZERS: dict[str, tuple[Param, ...]] = {
-    "sgd": (_p("learning_rate", "float", 0.01), _p("momentum", "float", 0.0),
-            _p("nesterov", "bool", False)),
-    "rmsprop": (_p("learning_rate", "float", 0.001), _p("rho", "float", 0.9),
-                _p("momentum", "float", 0.0)),
-    "adam": (_p("learning_rate", "float", 0.001), _p("beta_1", "float", 0.9),
-             _p("beta_2", "float", 0.999), _p("amsgrad", "bool", False)),
-    "adamw": (_p("learning_rate", "float", 0.001), _p("weight_decay", "float", 0.004),
-              _p("beta_1", "float", 0.9), _p("beta_2", "float", 0.999)),
-    "adagrad": (_p("learning_rate", "float", 0.001),
-                _p("initial_accumulator_value", "float", 0.1)),
-    "nadam": (_p("learning_rate", "float", 0.001), _p("beta_1", "float", 0.9),
-              _p("beta_2", "float", 0.999)),
-}
-
 OPTIMIZER_CLASSES = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW",
                      "adagrad": "Adagrad", "nadam": "Nadam"}
 """Keras identifier -> the keras.optimizers class it names."""
+
+MODES = ("auto", "min", "max")
+
+
+def _from_keras(cls: str, *shown: tuple[str, str]) -> tuple[Param, ...]:
+    """Parameters a form shows, in order; their defaults are the ``keras.<cls>`` constructor's."""
+    return tuple(Param(name, kind, keras=cls, choices=MODES if name == "mode" else ())
+                 for name, kind in shown)
+
+
+OPTIMIZERS: dict[str, tuple[Param, ...]] = {
+    name: _from_keras(f"optimizers.{OPTIMIZER_CLASSES[name]}", *shown) for name, shown in {
+        "sgd": (("learning_rate", "float"), ("momentum", "float"), ("nesterov", "bool")),
+        "rmsprop": (("learning_rate", "float"), ("rho", "float"), ("momentum", "float")),
+        "adam": (("learning_rate", "float"), ("beta_1", "float"), ("beta_2", "float"),
+                 ("amsgrad", "bool")),
+        "adamw": (("learning_rate", "float"), ("weight_decay", "float"), ("beta_1", "float"),
+                  ("beta_2", "float")),
+        "adagrad": (("learning_rate", "float"), ("initial_accumulator_value", "float")),
+        "nadam": (("learning_rate", "float"), ("beta_1", "float"), ("beta_2", "float")),
+    }.items()
+}
+"""What the form shows of each optimizer."""
+
+OPTIMIZER_COMMON = tuple(Param(name, kind) for name, kind in (
+    ("clipnorm", "float"), ("clipvalue", "float"), ("global_clipnorm", "float"),
+    ("weight_decay", "float"), ("use_ema", "bool")))
+"""Keyword arguments every Keras optimizer takes besides its own (keras.optimizers.Optimizer's)."""
+
+
+def optimizer_params(name: str) -> dict[str, Param]:
+    """Every keyword argument a preset may give the optimizer ``name`` (a key of OPTIMIZERS)."""
+    own = OPTIMIZERS[name]
+    # SGD is the one optimizer without a numerical-stability epsilon.
+    extra = () if name == "sgd" else (Param("epsilon", "float"),)
+    return {p.name: p for p in OPTIMIZER_COMMON + extra + own}
+
 
 METRICS: dict[str, str] = {
     "accuracy": "fraction of correct predictions",
@@ -144,17 +179,17 @@ METRICS: dict[str, str] = {
 }
 
 CALLBACKS: dict[str, tuple[Param, ...]] = {
-    "EarlyStopping": (
-        _p("monitor", "str", "val_loss"), _p("patience", "int", 0), _p("min_delta", "float", 0.0),
-        _p("mode", "choice", "auto", choices=("auto", "min", "max")),
-        _p("restore_best_weights", "bool", False)),
+    "EarlyStopping": _from_keras(
+        "callbacks.EarlyStopping", ("monitor", "str"), ("patience", "int"), ("min_delta", "float"),
+        ("mode", "choice"), ("restore_best_weights", "bool")),
     "ModelCheckpoint": (
-        _p("monitor", "str", "val_loss"), _p("save_best_only", "bool", True),
-        _p("mode", "choice", "auto", choices=("auto", "min", "max"))),
-    "ReduceLROnPlateau": (
-        _p("monitor", "str", "val_loss"), _p("factor", "float", 0.1), _p("patience", "int", 10),
-        _p("min_delta", "float", 0.0001), _p("min_lr", "float", 0.0),
-        _p("mode", "choice", "auto", choices=("auto", "min", "max"))),
+        Param("monitor", "str", keras="callbacks.ModelCheckpoint"),
+        # The Trainer keeps best.keras, the best epoch's model (core/training.py), not the last.
+        Param("save_best_only", "bool", True, keras="callbacks.ModelCheckpoint"),
+        Param("mode", "choice", choices=MODES, keras="callbacks.ModelCheckpoint")),
+    "ReduceLROnPlateau": _from_keras(
+        "callbacks.ReduceLROnPlateau", ("monitor", "str"), ("factor", "float"), ("patience", "int"),
+        ("min_delta", "float"), ("min_lr", "float"), ("mode", "choice")),
 }
 
 LAYER_INT_RANGE = (1, 10_000_000)
@@ -208,6 +243,77 @@ def check_layer_value(param: Param, value: Any) -> str | None:
     return None
 
 
+# --- limits ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds of a number; ``low_open``/``high_open`` exclude the bound itself."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def problem(self, value: float) -> str | None:
+        """Why ``value`` is out of bounds ("must be at most 1, not 1.5"), or None."""
+        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
+            return (f"must be {'greater than' if self.low_open else 'at least'} "
+                    f"{_num(self.low)}, not {_num(value)}")
+        if self.high is not None and (value > self.high or (self.high_open and value == self.high)):
+            return (f"must be {'less than' if self.high_open else 'at most'} "
+                    f"{_num(self.high)}, not {_num(value)}")
+        return None
+
+    def allowed(self, name: str) -> str:
+        """The bounds as a person writes them: "0 <= momentum <= 1", "learning_rate > 0"."""
+        if self.low is not None and self.high is None:
+            return f"{name} {'>' if self.low_open else '>='} {_num(self.low)}"
+        low = "" if self.low is None else f"{_num(self.low)} {'<' if self.low_open else '<='} "
+        high = "" if self.high is None else f" {'<' if self.high_open else '<='} {_num(self.high)}"
+        return f"{low}{name}{high}"
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(value)
+
+
+FRACTION = Limits(0, 1)
+FRACTION_BELOW_ONE = Limits(0, 1, high_open=True)
+OPEN_FRACTION = Limits(0, 1, low_open=True, high_open=True)
+POSITIVE = Limits(0, low_open=True)
+NON_NEGATIVE = Limits(0)
+COUNT = Limits(1)
+
+LIMITS: dict[str, Limits] = {
+    # optimizers
+    "learning_rate": POSITIVE, "epsilon": POSITIVE, "momentum": FRACTION, "rho": FRACTION,
+    "beta_1": FRACTION_BELOW_ONE, "beta_2": FRACTION_BELOW_ONE, "weight_decay": NON_NEGATIVE,
+    "initial_accumulator_value": NON_NEGATIVE, "clipnorm": POSITIVE, "clipvalue": POSITIVE,
+    # layers
+    "rate": FRACTION_BELOW_ONE, "dropout": FRACTION, "recurrent_dropout": FRACTION,
+    "units": COUNT, "filters": COUNT, "input_dim": COUNT, "output_dim": COUNT,
+    "kernel_size": COUNT, "pool_size": COUNT, "strides": COUNT,
+    # callbacks
+    "factor": OPEN_FRACTION, "min_delta": NON_NEGATIVE, "min_lr": NON_NEGATIVE,
+    # [fit] and [data]
+    "test_split": OPEN_FRACTION, "validation_split": OPEN_FRACTION,
+    "epochs": Limits(1, 100_000), "batch_size": COUNT, "validation_first": COUNT,
+    "num_words": POSITIVE, "maxlen": POSITIVE, "max_samples": POSITIVE,
+}
+"""What Keras would reject later (or train nonsense with), by parameter name: the preset checker
+refuses a preset that breaks one, and the form refuses the value while it is typed."""
+
+
+def out_of_limits(name: str, value: Any) -> str | None:
+    """Why a preset's number breaks the limits of parameter ``name``, with the range, or None."""
+    limits = LIMITS.get(name)
+    if limits is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    problem = limits.problem(value)
+    return f"{problem} (allowed: {limits.allowed(name)})" if problem else None
+
+
 SCALINGS = ("none", "divide255", "standardize")
 
 
@@ -216,12 +322,9 @@ def keras_parameters(layer_type: str) -> dict[str, Any]:
     """The keyword arguments the Keras layer class accepts, with their defaults (imports Keras)."""
     import keras
 
-    cls = getattr(keras.layers, layer_type)
-    params: dict[str, Any] = {}
-    for name, p in inspect.signature(cls.__init__).parameters.items():
-        if name == "self" or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
-            continue
-        params[name] = None if p.default is inspect.Parameter.empty else p.default
+    from nnbench.core.keras_signature import signature_defaults
+
+    params = signature_defaults(getattr(keras.layers, layer_type))
     # Keras takes these through **kwargs on every layer.
     params.setdefault("name", None)
     params.setdefault("dtype", None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -223,6 +224,43 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_graph(args: argparse.Namespace) -> int:
+    from nnbench.core.graph import graph_text, write_plot_model
+    from nnbench.core.keras_env import import_keras
+    from nnbench.core.model import analyze, build_model
+    from nnbench.core.preset import load_preset
+
+    preset = load_preset(args.preset)
+    import_keras()
+    analysis = analyze(preset.model)
+    print(graph_text(preset.model, analysis))
+    if args.png:
+        if analysis.error is not None:
+            raise analysis.error
+        print(f"wrote {write_plot_model(build_model(preset.model), Path(args.png))}",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from nnbench.core.data import load_data
+    from nnbench.core.preset import load_preset
+    from nnbench.core.preview import build_preview
+    from nnbench.core.preview_draw import preview_plain, preview_rich
+
+    preset = load_preset(args.preset)
+    loaded = load_data(preset.data, preset.fit)
+    width = args.width or shutil.get_terminal_size((100, 40)).columns
+    preview = build_preview(loaded, preset.data)
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        Console(width=width).print(preview_rich(preview, width))
+    else:  # a pipe or a file: shade characters, no colour codes
+        print(preview_plain(preview, width))
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from nnbench.core.export import export_target, refuse_overwrite, write_script
     from nnbench.core.native_log import native_stderr_to
@@ -376,6 +414,15 @@ def build_parser() -> argparse.ArgumentParser:
     summary = sub.add_parser("summary", help="print the model summary of a preset")
     summary.add_argument("preset", metavar="PRESET|PATH")
     summary.set_defaults(func=cmd_summary)
+    data = sub.add_parser("data", help="show a preset's data: class balance and samples")
+    data.add_argument("preset", metavar="PRESET|PATH")
+    data.add_argument("--width", type=int, help="columns to draw in (default: the terminal's)")
+    data.set_defaults(func=cmd_data)
+    graph = sub.add_parser("graph", help="draw a preset's model as boxes and arrows")
+    graph.add_argument("preset", metavar="PRESET|PATH")
+    graph.add_argument("--png", metavar="FILE",
+                       help="also write keras.utils.plot_model's image (needs pydot and graphviz)")
+    graph.set_defaults(func=cmd_graph)
     export = sub.add_parser("export", parents=[runs_dir],
                             help="print a preset, or a run, as a plain Keras script")
     export.add_argument("preset", metavar="PRESET|PATH|RUN",
@@ -431,7 +478,7 @@ def main(argv: Sequence[str] | None = None, *, open_app: AppOpener | None = None
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     started = time.monotonic()
     try:
-        if args.command in ("train", "summary", "resume"):
+        if args.command in ("train", "summary", "resume", "data", "graph"):
             from nnbench.core.native_log import native_stderr_to
 
             with native_stderr_to():

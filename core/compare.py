@@ -33,6 +33,8 @@ class _Missing:
 MISSING: Any = _Missing()
 
 NOT_COMPARED = ("description",)
+EDIT_LABEL_WIDTH = 40
+"""The longest note an edited preset's run gets (the runs list shows it beside the name)."""
 """Keys that never count as a difference (prose, not settings)."""
 
 CHART_LIMIT = 4
@@ -119,10 +121,41 @@ def normalized_preset(text: str, file: str) -> dict[str, Any]:
         except tomllib.TOMLDecodeError as exc:
             raise RunStoreError(f"{file}: not valid TOML ({exc}); this run cannot be compared"
                                 ) from None
+    return _canonical(raw)
+
+
+def _canonical(raw: dict[str, Any]) -> dict[str, Any]:
     compile_ = raw.get("compile")
     if isinstance(compile_, dict) and isinstance(compile_.get("optimizer"), str):
         compile_["optimizer"] = {"type": compile_["optimizer"]}
     return raw
+
+
+def edit_label(original: Any, edited: Any) -> str:
+    """What ``edited`` (a Preset) changed from ``original``, in the words of a comparison's
+    legend ("sgd lr=0.01", "Dropout(0.3)"); "" when only the name or description changed.
+
+    A run of an edited, unsaved preset carries this as its note, so four runs of four different
+    models are not all just "digits-mlp" in the runs list."""
+    pair = [ComparedRun(tag, "", flatten(_canonical(preset.to_toml_dict())), {})
+            for tag, preset in (("original", original), ("edited", edited))]
+    differing = {key: values for key, values in compare(pair).differing.items()
+                 if key != "name"}
+    if not differing:
+        return ""
+    settings = {k: v for k, v in differing.items() if not k.startswith("model.layers[")}
+    label = labels_for(pair, settings, width=1_000)[1] if settings else ""
+    parts = [] if label == _short_id("edited") else [label] if label else []
+    dropped = dict.fromkeys(_SHORT.get(key.split(".")[1], key.split(".")[1])
+                            for key, (_, now) in settings.items()
+                            if now is MISSING and key.startswith("callbacks."))
+    parts += ["-" + callback for callback in dropped]
+    if len(settings) < len(differing):  # the stack changed: the layers added, then removed
+        before, after = (_layer_signatures(run.flat) for run in pair)
+        parts += ["+" + _layer_label(sig) for sig in after if sig not in before]
+        parts += ["-" + _layer_label(sig) for sig in before if sig not in after]
+    label = " ".join(parts) or "edited"
+    return label if len(label) <= EDIT_LABEL_WIDTH else label[:EDIT_LABEL_WIDTH - 1] + "…"
 
 
 # --- reading runs --------------------------------------------------------------------------------

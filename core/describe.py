@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Literal
+from typing import Literal, assert_never
 
 from nnbench.core import events as ev
 from nnbench.core.format import fmt_logs, fmt_lr, fmt_seconds, fmt_shape, fmt_value
@@ -96,8 +96,11 @@ def describe(event: ev.Event) -> list[Line]:
                 error = printable(event.error or "unknown error", newlines=True)
                 return [Line("error", f"failed after {epochs}: {title}{error}")]
             return [Line("stopped", f"{event.status} after {epochs}")]
+        case ev.BatchProgress() | ev.EpochStarted():
+            return []  # the progress line shows them; a log of every batch would drown the story
         case _:
-            return []
+            # mypy flags an Event type with no case here: a new event is never silently dropped.
+            assert_never(event)
 
 
 _CONTROL_TEXT = {

@@ -59,7 +59,7 @@ def fmt_seconds(seconds: float | None) -> str:
     """A duration: 0.4s, 12s, 3m05s, 1h02m."""
     if seconds is None or not math.isfinite(seconds) or seconds < 0:
         return "-"
-    if seconds < 10:
+    if round(seconds, 1) < 10:  # decide after rounding: 9.96 reads "10s", as 10.4 does
         return f"{seconds:.1f}s"
     whole = round(seconds)
     if whole < 60:
@@ -78,34 +78,3 @@ def fmt_logs(logs: Mapping[str, float], *, skip: frozenset[str] = frozenset({"le
     ordered = sorted(keys, key=lambda k: (k.startswith("val_"), k != "loss" and k != "val_loss"))
     decimals = shared_decimals(logs[k] for k in ordered)
     return "  ".join(f"{key} {fmt_value(logs[key], decimals)}" for key in ordered)
-
-
-def first_metric(logs: Mapping[str, float], preferred: list[str] | tuple[str, ...] = ()) -> str | None:
-    """The metric a chart should show: the first compiled metric found in the logs, else the first
-    training quantity that is neither the loss nor the learning rate."""
-    for name in preferred:
-        if name in logs:
-            return name
-    for key in logs:
-        if key not in NOT_A_METRIC and not key.startswith("val_"):
-            return key
-    return None
-
-
-def monitor_mode(monitor: str) -> str:
-    """'max' for quantities that grow when the model improves, as Keras's EarlyStopping(mode='auto')
-    guesses them; 'min' otherwise."""
-    name = monitor.removeprefix("val_").lower()
-    growing = ("acc", "auc", "precision", "recall", "f1", "r2")
-    return "max" if any(part in name for part in growing) else "min"
-
-
-def best_epoch(epochs: list[int], values: list[float], mode: str) -> tuple[int, float] | None:
-    """(epoch, value) of the best finite value, the earliest one on ties, as Keras keeps it."""
-    best: tuple[int, float] | None = None
-    for epoch, value in zip(epochs, values, strict=False):
-        if value is None or not math.isfinite(value):
-            continue
-        if best is None or (value < best[1] if mode == "min" else value > best[1]):
-            best = (epoch, value)
-    return best

@@ -9,12 +9,12 @@ the caller — in this process (threading.Event) or another one (the run folder'
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from typing import Any
 
 import keras
 
+from nnbench.core import clock
 from nnbench.core.control import ControlFile, StopNow, TrainControls
 from nnbench.core.events import (
     BatchProgress,
@@ -118,7 +118,7 @@ class EventAdapter(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.epoch = epoch + 1
-        self.epoch_start = self.last_batch = time.monotonic()
+        self.epoch_start = self.last_batch = clock.monotonic()
         self.paused_time = 0.0
         # last_emit is not reset: the throttle spans epochs. The learning rate is the one read
         # at the end of the last epoch (nothing changes it between two epochs).
@@ -143,17 +143,17 @@ class EventAdapter(keras.callbacks.Callback):
         controls = self.controls
         if controls.pause.is_set() and not controls.stop.is_set():
             self.emit(Paused(True))
-            began = time.monotonic()
+            began = clock.monotonic()
             while controls.pause.is_set() and not controls.stop.is_set():
                 controls.stop.wait(0.05)
                 self._poll()
-            self.paused_time += time.monotonic() - began
+            self.paused_time += clock.monotonic() - began
             self.emit(Paused(False))
         if controls.stop.is_set():
             raise StopNow
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        now = time.monotonic()
+        now = clock.monotonic()
         done = batch + 1
         steps = self.steps
         if done > 1:
@@ -194,7 +194,7 @@ class EventAdapter(keras.callbacks.Callback):
                 finite_or_none(es.best) is not None else None,
             )
         self.emit(EpochEnded(self.epoch, self.epochs, values, lr,
-                             time.monotonic() - self.epoch_start - self.paused_time, state))
+                             clock.monotonic() - self.epoch_start - self.paused_time, state))
         self._poll()
         if self.controls.stop_after_epoch.is_set():
             self.model.stop_training = True

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from nnbench.core import events as ev
 from nnbench.core.describe import Line, describe
@@ -111,8 +112,11 @@ class RunState:
                 self.batch = None
                 if event.run_dir:
                     self.run_dir = event.run_dir
+            case ev.Notice() | ev.LearningRateChanged() | ev.CheckpointSaved() | ev.NonFiniteLoss():
+                pass  # their log lines (above) are all a view shows of them
             case _:
-                pass
+                # mypy flags an Event type with no case here: a new event is never silently dropped.
+                assert_never(event)
 
     def _epoch_ended(self, event: ev.EpochEnded) -> None:
         if event.epoch in self.epoch_logs:

@@ -30,10 +30,11 @@ import shutil
 import socket
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+from nnbench.core import clock
 from nnbench.core.errors import RunStoreError
 from nnbench.core.events import (
     BatchProgress,
@@ -175,7 +176,7 @@ class RunStore:
             raise RunStoreError(f"cannot create the runs folder {self.root}: {exc.strerror}; "
                                 "pass --runs-dir or set NNBENCH_RUNS_DIR to a writable folder"
                                 ) from None
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        stamp = clock.now().astimezone().strftime("%Y%m%d-%H%M%S")  # local time, as people read it
         safe = "".join(c if c.isalnum() and c.isascii() or c in "-_" else "-"
                        for c in preset.name)[:40].strip("-") or "run"
         for n in range(1, 10_000):
@@ -194,7 +195,7 @@ class RunStore:
             (run_dir / "preset.toml").write_text(preset.to_toml(), encoding="utf-8")
             record = RunRecord(
                 run_id=run_dir.name, path=str(run_dir), preset_name=preset.name, status="running",
-                started=datetime.now(UTC).isoformat(timespec="seconds"), epochs=preset.fit.epochs,
+                started=clock.now().astimezone(UTC).isoformat(timespec="seconds"), epochs=preset.fit.epochs,
                 pid=os.getpid(), host=socket.gethostname(), versions=_versions(),
             )
             write_json(run_dir / "summary.json", _summary_dict(record))
@@ -349,7 +350,7 @@ class RunRecorder:
             self.summary.update(status="running", pid=os.getpid(), host=socket.gethostname(),
                                 error=None)
         self.events = (run_dir / "events.jsonl").open("a", encoding="utf-8")
-        self.started = time.monotonic() - float(self.summary.get("duration_s") or 0)
+        self.started = clock.monotonic() - float(self.summary.get("duration_s") or 0)
         self.monitor: Monitor | None = None
         self.points: list[tuple[int, float]] = []
         self.last_progress = 0.0
@@ -365,7 +366,9 @@ class RunRecorder:
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, BatchProgress):
-            now = time.monotonic()
+            # The clock, not time.monotonic: which batch a reader finds in progress.json is
+            # decided here, and a test's clock makes that the same every run.
+            now = clock.monotonic()
             if now - self.last_progress >= PROGRESS_SECONDS or event.batch == event.steps:
                 self.last_progress = now
                 self._guard("progress.json",
@@ -373,7 +376,7 @@ class RunRecorder:
             return
         self._guard("events.jsonl", lambda: self._append(event))
         if self._update(event):
-            self.summary["duration_s"] = round(time.monotonic() - self.started, 3)
+            self.summary["duration_s"] = round(clock.monotonic() - self.started, 3)
             self._guard("summary.json", lambda: write_json(self.summary_path, self.summary))
         if isinstance(event, RunFinished):
             with contextlib.suppress(OSError):

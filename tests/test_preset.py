@@ -196,6 +196,22 @@ BAD_CASES: list[tuple[str, str | None, tuple[str, ...]]] = [
     ("callbacks_not_a_table", "callbacks", ("callbacks must be tables like [callbacks.EarlyStopping]",)),
     ("data_source_without_scheme", "data.source", ("'digits' is not scheme:name", "sklearn:digits")),
     ("nested_100000_deep", None, ("nested too deeply",)),
+    # issue 11.2: the catalog's limits (the form's) hold for a TOML preset too, with the range
+    ("dropout_rate_one", "model.layers[1].rate",
+     ("Dropout rate must be less than 1, not 1", "(allowed: 0 <= rate < 1)")),
+    ("recurrent_dropout_above_one", "model.layers[2].recurrent_dropout",
+     ("SimpleRNN recurrent_dropout must be at most 1, not 2",
+      "(allowed: 0 <= recurrent_dropout <= 1)")),
+    ("optimizer_momentum_above_one", "compile.optimizer.momentum",
+     ("must be at most 1, not 1.5", "(allowed: 0 <= momentum <= 1)")),
+    ("optimizer_learning_rate_nan", "compile.optimizer.learning_rate",
+     ("must be a finite number, not nan",)),
+    ("optimizer_epsilon_on_sgd", "compile.optimizer.epsilon",
+     ("sgd has no parameter 'epsilon'", "momentum, nesterov")),
+    ("callback_factor_above_one", "callbacks.ReduceLROnPlateau.factor",
+     ("must be less than 1, not 1.5", "(allowed: 0 < factor < 1)")),
+    ("callback_min_delta_negative", "callbacks.EarlyStopping.min_delta",
+     ("must be at least 0, not -0.01", "(allowed: min_delta >= 0)")),
 ]
 
 

@@ -25,7 +25,6 @@ from nnbench.tui.app import NnbenchApp, make_app, open_app
 from nnbench.tui.messages import PresetChanged, TrainingStateChanged
 from nnbench.tui.screens.confirm import ConfirmScreen
 from nnbench.tui.screens.error_modal import ErrorModal
-from nnbench.tui.screens.help_screen import HelpScreen
 from nnbench.tui.screens.layer_edit import LayerEditScreen
 from nnbench.tui.screens.log_pane import LogPane
 from nnbench.tui.screens.save_preset import SavePresetScreen
@@ -538,20 +537,7 @@ async def test_quitting_while_training_leaves_the_run_training_in_its_own_proces
     assert (Path(run.path) / "model.keras").is_file()
 
 
-async def test_help_lists_the_keys(runs_dir: Path) -> None:
-    app = app_on(tiny_preset(), runs_dir)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f1")
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
-        table = app.screen.sections  # what its table shows
-        text = "\n".join(f"{key} {what}" for _, keys in table for key, what in keys)
-        for line in ("^r Train the working preset", "^o Open a preset", "^s Save the working",
-                     "^q Quit", "a Add a layer", "d, del Remove the selected layer",
-                     "shift+↑, K Move layer up", "x Stop training", "e Finish the epoch",
-                     "p Pause training"):
-            assert line in text
-        await pilot.press("escape")
+# The help screen's test reads what it draws: tests/test_tui_snapshots.py.
 
 
 async def test_training_keys_show_only_while_training(runs_dir: Path) -> None:

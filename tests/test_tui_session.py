@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import tiny_preset
 
 from nnbench.core.events import DataInfo
-from nnbench.tui.session import LoadedData, Session
+from nnbench.core.session import LoadedData, Session
 
 
 def info(source: str = "sklearn:iris") -> DataInfo:

@@ -2,7 +2,8 @@
 
 Every parser raises ``ValueError`` with a sentence for the field's note; ``Parsed`` wraps one as a
 Textual ``Validator`` so an ``Input`` refuses the value at the field. An empty field means "not set":
-the key stays out of the preset and Keras's default applies.
+the key stays out of the preset and Keras's default applies. A number's limits are the catalog's
+(``nnbench.core.catalog.LIMITS``): the preset checker refuses a TOML file that breaks the same ones.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import tomli_w
 from textual.validation import ValidationResult, Validator
+
+from nnbench.core.catalog import LIMITS, NON_NEGATIVE, TUPLE_OR_INT, Limits
 
 
 class _Unset:
@@ -26,49 +28,10 @@ UNSET: Any = _Unset()
 """A field left empty: the key is not written and the default applies."""
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Bounds of a number; ``low_open``/``high_open`` exclude the bound itself."""
-
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-    high_open: bool = False
-
-    def check(self, value: float) -> None:
-        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
-            raise ValueError(f"must be {'greater than' if self.low_open else 'at least'} "
-                             f"{_num(self.low)}, not {_num(value)}")
-        if self.high is not None and (value > self.high or (self.high_open and value == self.high)):
-            raise ValueError(f"must be {'less than' if self.high_open else 'at most'} "
-                             f"{_num(self.high)}, not {_num(value)}")
-
-
-FRACTION = Limits(0, 1)
-FRACTION_BELOW_ONE = Limits(0, 1, high_open=True)
-OPEN_FRACTION = Limits(0, 1, low_open=True, high_open=True)
-POSITIVE = Limits(0, low_open=True)
-NON_NEGATIVE = Limits(0)
-
-# What Keras would reject later (or train nonsense with), refused while typing instead.
-LIMITS: dict[str, Limits] = {
-    "learning_rate": POSITIVE, "epsilon": POSITIVE, "momentum": FRACTION, "rho": FRACTION,
-    "beta_1": FRACTION_BELOW_ONE, "beta_2": FRACTION_BELOW_ONE, "weight_decay": NON_NEGATIVE,
-    "initial_accumulator_value": NON_NEGATIVE, "clipnorm": POSITIVE, "clipvalue": POSITIVE,
-    "rate": FRACTION_BELOW_ONE, "dropout": FRACTION, "recurrent_dropout": FRACTION,
-    "factor": OPEN_FRACTION, "min_delta": NON_NEGATIVE, "min_lr": NON_NEGATIVE,
-    "test_split": OPEN_FRACTION, "validation_split": OPEN_FRACTION,
-    "units": Limits(1), "filters": Limits(1), "input_dim": Limits(1), "output_dim": Limits(1),
-    "kernel_size": Limits(1), "pool_size": Limits(1), "strides": Limits(1),
-    "epochs": Limits(1, 100_000), "batch_size": Limits(1), "validation_first": Limits(1),
-    "num_words": Limits(1), "maxlen": Limits(1), "max_samples": Limits(1),
-}
-# Integer parameters Keras also takes as a tuple, one per spatial axis ("3, 3").
-TUPLE_INTS = frozenset({"kernel_size", "pool_size", "strides"})
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(value)
+def _check(value: float, limits: Limits | None) -> None:
+    problem = limits.problem(value) if limits else None
+    if problem:
+        raise ValueError(problem)
 
 
 def parse_int(text: str, limits: Limits | None = None) -> int:
@@ -77,7 +40,7 @@ def parse_int(text: str, limits: Limits | None = None) -> int:
         value = int(text)
     except ValueError:
         raise ValueError(f"must be a whole number, not '{text}'") from None
-    (limits or NON_NEGATIVE).check(value)
+    _check(value, limits or NON_NEGATIVE)
     return value
 
 
@@ -89,8 +52,7 @@ def parse_float(text: str, limits: Limits | None = None) -> float:
         raise ValueError(f"must be a number (e.g. 0.001 or 1e-3), not '{text}'") from None
     if not math.isfinite(value):
         raise ValueError(f"must be a finite number, not '{text}'")
-    if limits:
-        limits.check(value)
+    _check(value, limits)
     return value
 
 
@@ -172,7 +134,7 @@ def parser_for(kind: str, name: str, *, required: bool = False) -> Callable[[str
                 raise ValueError("required; enter a value")
             return UNSET
         if kind == "int":
-            return (parse_int_or_tuple(text, limits) if name in TUPLE_INTS
+            return (parse_int_or_tuple(text, limits) if name in TUPLE_OR_INT
                     else parse_int(text, limits))
         if kind == "float":
             return parse_float(text, limits)

@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from nnbench.core import catalog
 from nnbench.core.compat import Problem
+from nnbench.core.errors import NnbenchError
 from nnbench.core.events import DataInfo
 from nnbench.core.model import ModelAnalysis
 from nnbench.core.preset import LayerSpec, ModelSpec, Preset
@@ -38,10 +39,12 @@ class AnalysisInput:
 
 
 def analyze_in_thread(job: AnalysisInput) -> ModelAnalysis:
-    """Runs in a worker thread: imports Keras, builds the stack row by row."""
-    from nnbench.core.model import analyze
+    """Runs in a worker thread: Keras builds the stack row by row in the helper process
+    (core/analysis_service.py), so the app never holds TensorFlow or its GIL."""
+    from nnbench.core.analysis_service import default_analyzer
 
-    return analyze(job.spec, job.input_shape, loss=job.loss, num_classes=job.num_classes)
+    return default_analyzer().analyze(job.spec, job.input_shape, loss=job.loss,
+                                      num_classes=job.num_classes)
 
 
 class BuildPane(Vertical):
@@ -256,7 +259,10 @@ class BuildPane(Vertical):
     def _analyze(self, generation: int, job: AnalysisInput) -> None:
         try:
             analysis = analyze_in_thread(job)
-        except Exception as exc:  # Keras failing to import must not take the app down
+        except NnbenchError as exc:  # the helper could not start or stopped: say why
+            self.post_message(self.Analyzed(generation, None, exc.message))
+            return
+        except Exception as exc:  # nothing in checking may take the app down
             self.post_message(self.Analyzed(generation, None, f"{type(exc).__name__}: {exc}"))
             return
         self.post_message(self.Analyzed(generation, analysis))

@@ -1,10 +1,13 @@
-"""The Compile view: loss, optimizer and its parameters, metrics."""
+"""The Compile view: loss, optimizer and its parameters, metrics; under them the explanation of
+the focused one (F2 hides it)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import SelectionList, Static
 from textual.widgets.selection_list import Selection
@@ -16,6 +19,7 @@ from nnbench.core.preset import CompileSpec, OptimizerSpec, Preset
 from nnbench.core.text import printable
 from nnbench.tui.fields import UNSET
 from nnbench.tui.messages import PresetChanged
+from nnbench.tui.widgets.explain_panel import TOGGLE_KEY, ExplainPanel, Topic, topic_of
 from nnbench.tui.widgets.metric_list import MarkedSelectionList
 from nnbench.tui.widgets.param_field import ParamField
 
@@ -24,13 +28,15 @@ def _canonical_loss(loss: str) -> str:
     return catalog.LOSS_ALIASES.get(loss, loss)
 
 
-class CompilePane(VerticalScroll):
-    """Edits ``app.preset.compile``."""
+class CompilePane(Vertical):
+    """Edits ``app.preset.compile``. The fields scroll; the explanation stays under them."""
 
-    can_focus = False  # not a Tab stop of its own: focus moves between its fields, which scroll it
+    BINDINGS = [Binding(TOGGLE_KEY, "toggle_explain", "Explain", id="compile.explain",
+                        key_display="F2", tooltip="Hide or show the explanation of the focused "
+                                                  "field")]
 
     DEFAULT_CSS = """
-    CompilePane { padding: 0 1; }
+    CompilePane > #compile-form { padding: 0 1; height: 1fr; }
     CompilePane .section { text-style: bold; color: $primary; padding: 1 0 0 0; }
     CompilePane #optimizer-params { height: auto; }
     CompilePane #metric-problems { height: auto; color: $error; text-style: bold; }
@@ -46,23 +52,28 @@ class CompilePane(VerticalScroll):
         # then set to another would report the first as a change.
         self.compile = self.app.preset.compile.model_copy(deep=True)  # type: ignore[attr-defined]
         optimizer = self.compile.optimizer.type.lower()
-        yield Static("Loss", classes="section")
-        yield ParamField(Param("loss", "choice", choices=tuple(catalog.LOSSES), required=True),
-                         _canonical_loss(self.compile.loss), id="loss",
-                         choice_help=catalog.LOSSES)
-        yield Static("Optimizer", classes="section")
-        yield ParamField(Param("optimizer", "choice", choices=tuple(catalog.OPTIMIZERS),
-                               required=True), optimizer, id="optimizer",
-                         help="empty fields below keep Keras's defaults")
-        with Vertical(id="optimizer-params"):
-            yield from self._optimizer_fields(optimizer, self.compile.optimizer.params)
-        yield Static("Metrics (space toggles)", classes="section")
-        chosen = {m.lower() for m in self.compile.metrics}
-        yield MarkedSelectionList(
-            *(Selection(f"{name:<10} {help}", name, name in chosen)
-              for name, help in catalog.METRICS.items()),
-            id="metrics")
-        yield Static("", id="metric-problems", classes="-empty", markup=False)
+        # Not a Tab stop of its own: focus moves between its fields, which scroll it. The panel
+        # sits outside the scrolling form: drawn over scrolled fields, the compositor would cut
+        # its wide (Korean) characters at the fields' edges.
+        with VerticalScroll(id="compile-form", can_focus=False):
+            yield Static("Loss", classes="section")
+            yield ParamField(Param("loss", "choice", choices=tuple(catalog.LOSSES), required=True),
+                             _canonical_loss(self.compile.loss), id="loss",
+                             choice_help=catalog.LOSSES)
+            yield Static("Optimizer", classes="section")
+            yield ParamField(Param("optimizer", "choice", choices=tuple(catalog.OPTIMIZERS),
+                                   required=True), optimizer, id="optimizer",
+                             help="empty fields below keep Keras's defaults")
+            with Vertical(id="optimizer-params"):
+                yield from self._optimizer_fields(optimizer, self.compile.optimizer.params)
+            yield Static("Metrics (space toggles)", classes="section")
+            chosen = {m.lower() for m in self.compile.metrics}
+            yield MarkedSelectionList(
+                *(Selection(f"{name:<10} {help}", name, name in chosen)
+                  for name, help in catalog.METRICS.items()),
+                id="metrics")
+            yield Static("", id="metric-problems", classes="-empty", markup=False)
+        yield ExplainPanel(id="compile-explain")
 
     def show_problems(self, problems: list[Problem]) -> set[str]:
         """Show each compatibility problem at its field; returns the keys shown."""
@@ -89,7 +100,9 @@ class CompilePane(VerticalScroll):
 
     @staticmethod
     def _optimizer_fields(optimizer: str, params: dict[str, Any]) -> list[ParamField]:
-        return [ParamField(param, params.get(param.name, UNSET), classes="opt-param")
+        # owner-X: the panel explains the parameter as this optimizer's.
+        return [ParamField(param, params.get(param.name, UNSET),
+                           classes=f"opt-param owner-{optimizer}")
                 for param in catalog.OPTIMIZERS.get(optimizer, ())]
 
     def _show_optimizer_params(self, optimizer: str, params: dict[str, Any]) -> None:
@@ -97,9 +110,30 @@ class CompilePane(VerticalScroll):
         box.remove_children()
         box.mount_all(self._optimizer_fields(optimizer, params))
 
+    # --- the explanation ----------------------------------------------------------------------
+
+    def explain(self, topic: Topic | None) -> None:
+        """Show the explanation of ``topic`` in the panel under the form."""
+        panels = self.query(ExplainPanel)
+        if panels:
+            panels.first().show_topic(topic)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self.explain(topic_of(event.widget))
+
+    def on_selection_list_selection_highlighted(
+            self, event: SelectionList.SelectionHighlighted[str]) -> None:
+        if event.selection_list.has_focus:  # not the list's own highlight as it is built
+            self.explain(Topic("metric", str(event.selection.value)))
+
+    def action_toggle_explain(self) -> None:
+        ExplainPanel.toggle_all(self.app)
+
     def on_param_field_changed(self, event: ParamField.Changed) -> None:
         event.stop()
         field_id = event.field.id or ""
+        if field_id in ("loss", "optimizer"):
+            self.explain(topic_of(event.field))  # the chosen loss or optimizer, not the last one
         if field_id == "loss":
             if _canonical_loss(self.compile.loss) != event.value:
                 self.compile.loss = event.value

@@ -7,7 +7,7 @@ after they changed, or that fails, leaves the pane saying plainly that nothing i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from textual import work
@@ -26,7 +26,11 @@ from nnbench.core.preset import KERAS_SETS, SKLEARN_SETS, DataSpec, FitSpec, Pre
 from nnbench.core.text import printable
 from nnbench.tui.fields import UNSET
 from nnbench.tui.messages import PresetChanged
+from nnbench.tui.widgets.data_preview import DataPreviewView
 from nnbench.tui.widgets.param_field import ParamField
+
+if TYPE_CHECKING:
+    from nnbench.core.preview import DataPreview
 
 KINDS = {
     "sklearn": "bundled with scikit-learn (offline)",
@@ -75,6 +79,16 @@ def describe(info: DataInfo) -> str:
     return printable("\n".join(lines), newlines=True)
 
 
+def _preview_of(loaded: Any, data: DataSpec) -> DataPreview | None:
+    """The preview of a load (in the loading thread); a preview bug never fails the load."""
+    from nnbench.core.preview import build_preview
+
+    try:
+        return build_preview(loaded, data)
+    except Exception:  # the load itself worked: show its counts without samples
+        return None
+
+
 def _hidden(hidden: bool) -> str:
     return "-hidden" if hidden else ""
 
@@ -104,13 +118,16 @@ class DataPane(VerticalScroll):
         classes, if those are still the settings."""
 
         def __init__(self, data: DataSpec, fit: FitSpec, info: DataInfo,
-                     training_samples: int | None = None) -> None:
+                     training_samples: int | None = None,
+                     preview: DataPreview | None = None) -> None:
             super().__init__()
             self.data = data
             self.fit = fit
             self.info = info
             self.training_samples = training_samples
             """Samples validation can be held out from (training + validation as loaded)."""
+            self.preview = preview
+            """Its class balance and samples, built in the loading thread (None if it failed)."""
 
     class LoadFailed(Message):
         def __init__(self, data: DataSpec, title: str, message: str) -> None:
@@ -129,6 +146,8 @@ class DataPane(VerticalScroll):
         self.split_as_loaded = True
         self._loading: DataSpec | None = None
         self._failed: tuple[DataSpec, str] | None = None
+        self._preview: DataPreview | None = None
+        """The preview of the last load; shown while its info is the one loaded for the settings."""
 
     def compose(self) -> ComposeResult:
         # Built with the preset's values (see CompilePane.compose for why).
@@ -144,6 +163,7 @@ class DataPane(VerticalScroll):
             yield Static(state, id="load-state", markup=False)
         yield Static(result, id="data-result", markup=False,
                      classes=("-error " if error else "") + ("-empty" if not result else ""))
+        yield DataPreviewView(id="data-preview")
         yield Static("Source", classes="section")
         yield ParamField(Param("kind", "choice", choices=tuple(KINDS), required=True), kind,
                          id="kind", choice_help=KINDS)
@@ -209,6 +229,9 @@ class DataPane(VerticalScroll):
         state, result, error = self._state_texts()
         self.query_one("#load-state", Static).update(state)
         self.show_result(result, error=error)
+        preview = self._preview
+        shown = preview if preview is not None and preview.info is self.loaded_info else None
+        self.query_one("#data-preview", DataPreviewView).show(shown)
 
     def show_problems(self, problems: list[Problem]) -> set[str]:
         """Show each compatibility problem at its field; returns the keys shown."""
@@ -301,6 +324,7 @@ class DataPane(VerticalScroll):
 
             loaded = load_data(data, fit)
             info = loaded.info
+            preview = _preview_of(loaded, data)
         except NnbenchError as exc:
             self.post_message(self.LoadFailed(data, exc.title, exc.message))
         except ImportError as exc:
@@ -311,13 +335,14 @@ class DataPane(VerticalScroll):
         else:
             held_out_of_training = fit.validation_data is None
             self.post_message(self.Loaded(data, fit, info, info.train_samples + (
-                info.val_samples if held_out_of_training else 0)))
+                info.val_samples if held_out_of_training else 0), preview))
 
     # Both bubble on to the app, which keeps (or drops) the result and calls ``show_loaded``.
 
     def on_data_pane_loaded(self, event: DataPane.Loaded) -> None:
         self._loading = None
         self._failed = None
+        self._preview = event.preview
 
     def on_data_pane_load_failed(self, event: DataPane.LoadFailed) -> None:
         self._loading = None

@@ -1,11 +1,13 @@
 """The Fit view: epochs, batch size, validation, shuffle, seed, and the callbacks with their
-parameters."""
+parameters; under them the explanation of the focused one (F2 hides it)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Checkbox, Static
 
@@ -15,6 +17,7 @@ from nnbench.core.compat import Problem
 from nnbench.core.preset import FitSpec, Preset
 from nnbench.tui.fields import UNSET
 from nnbench.tui.messages import PresetChanged
+from nnbench.tui.widgets.explain_panel import TOGGLE_KEY, ExplainPanel, topic_of
 from nnbench.tui.widgets.param_field import ParamField
 from nnbench.tui.widgets.toggle import Toggle
 
@@ -47,13 +50,16 @@ def validation_mode(fit: FitSpec) -> str:
     return "none"
 
 
-class FitPane(VerticalScroll):
-    """Edits ``app.preset.fit`` and ``app.preset.callbacks``."""
+class FitPane(Vertical):
+    """Edits ``app.preset.fit`` and ``app.preset.callbacks``. The fields scroll; the explanation
+    stays under them."""
 
-    can_focus = False  # not a Tab stop of its own: focus moves between its fields, which scroll it
+    BINDINGS = [Binding(TOGGLE_KEY, "toggle_explain", "Explain", id="fit.explain",
+                        key_display="F2", tooltip="Hide or show the explanation of the focused "
+                                                  "field")]
 
     DEFAULT_CSS = """
-    FitPane { padding: 0 1; }
+    FitPane > #fit-form { padding: 0 1; height: 1fr; }
     FitPane .section { text-style: bold; color: $primary; padding: 1 0 0 0; }
     FitPane .callback { height: auto; padding: 1 0 0 0; }
     FitPane .callback > Checkbox { text-style: bold; }
@@ -77,41 +83,53 @@ class FitPane(VerticalScroll):
         self.fit = fit = preset.fit.model_copy(deep=True)
         self.callbacks = {k: dict(v) for k, v in preset.callbacks.items()}
         mode = validation_mode(fit)
-        yield Static("Training", classes="section")
-        yield ParamField(Param("epochs", "int", 1, required=True), fit.epochs, id="epochs",
-                         help="passes over the training data (1 to 100,000)")
-        yield ParamField(Param("batch_size", "int", 32, required=True), fit.batch_size,
-                         id="batch_size", help="samples per gradient step")
-        yield ParamField(Param("shuffle", "bool", True), fit.shuffle, id="shuffle",
-                         help="shuffle the training samples before each epoch")
-        yield ParamField(Param("seed", "int"), UNSET if fit.seed is None else fit.seed, id="seed",
-                         placeholder="none (random)", help="same seed, same history")
-        yield Static("Validation", classes="section")
-        yield ParamField(Param("validation", "choice", "none", tuple(VALIDATION_MODES),
-                               required=True), mode, id="validation",
-                         choice_help=VALIDATION_MODES)
-        yield ParamField(Param("validation_split", "float", required=True),
-                         fit.validation_split if fit.validation_split is not None else 0.2,
-                         id="validation-split", help="fraction held out, between 0 and 1",
-                         classes="-hidden" if mode != "split" else "")
-        self._first_chosen = fit.validation_first is not None
-        yield ParamField(Param("validation_first", "int", required=True),
-                         fit.validation_first if fit.validation_first is not None
-                         else self.suggested_first(), id="validation-first",
-                         help=self._first_help(), classes="-hidden" if mode != "first" else "")
-        yield Static("Callbacks", classes="section")
-        for name, params in catalog.CALLBACKS.items():
-            enabled = name in self.callbacks
-            values = self.callbacks.get(name, {})
-            with Vertical(classes="callback", id=f"callback-{name}"):
-                with Horizontal(classes="callback-head"):
-                    yield Toggle(name, enabled, id=f"enable-{name}")
-                    yield Static(CALLBACK_HELP.get(name, ""), classes="callback-help",
-                                 markup=False)
-                with Vertical(classes="callback-params", disabled=not enabled):
-                    for param in params:
-                        yield ParamField(param, values.get(param.name, UNSET),
-                                         classes=f"callback-param cb-{name}")
+        # Not a Tab stop of its own: focus moves between its fields, which scroll it. The panel
+        # sits outside the scrolling form (see CompilePane.compose).
+        with VerticalScroll(id="fit-form", can_focus=False):
+            yield Static("Training", classes="section")
+            yield ParamField(Param("epochs", "int", 1, required=True), fit.epochs, id="epochs",
+                             help="passes over the training data (1 to 100,000)")
+            yield ParamField(Param("batch_size", "int", 32, required=True), fit.batch_size,
+                             id="batch_size", help="samples per gradient step")
+            yield ParamField(Param("shuffle", "bool", True), fit.shuffle, id="shuffle",
+                             help="shuffle the training samples before each epoch")
+            yield ParamField(Param("seed", "int"), UNSET if fit.seed is None else fit.seed, id="seed",
+                             placeholder="none (random)", help="same seed, same history")
+            yield Static("Validation", classes="section")
+            yield ParamField(Param("validation", "choice", "none", tuple(VALIDATION_MODES),
+                                   required=True), mode, id="validation",
+                             choice_help=VALIDATION_MODES)
+            yield ParamField(Param("validation_split", "float", required=True),
+                             fit.validation_split if fit.validation_split is not None else 0.2,
+                             id="validation-split", help="fraction held out, between 0 and 1",
+                             classes="-hidden" if mode != "split" else "")
+            self._first_chosen = fit.validation_first is not None
+            yield ParamField(Param("validation_first", "int", required=True),
+                             fit.validation_first if fit.validation_first is not None
+                             else self.suggested_first(), id="validation-first",
+                             help=self._first_help(), classes="-hidden" if mode != "first" else "")
+            yield Static("Callbacks", classes="section")
+            for name, params in catalog.CALLBACKS.items():
+                enabled = name in self.callbacks
+                values = self.callbacks.get(name, {})
+                with Vertical(classes="callback", id=f"callback-{name}"):
+                    with Horizontal(classes="callback-head"):
+                        yield Toggle(name, enabled, id=f"enable-{name}")
+                        yield Static(CALLBACK_HELP.get(name, ""), classes="callback-help",
+                                     markup=False)
+                    with Vertical(classes="callback-params", disabled=not enabled):
+                        for param in params:
+                            yield ParamField(param, values.get(param.name, UNSET),
+                                             classes=f"callback-param cb-{name}")
+        yield ExplainPanel(id="fit-explain")
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        panels = self.query(ExplainPanel)
+        if panels:
+            panels.first().show_topic(topic_of(event.widget))
+
+    def action_toggle_explain(self) -> None:
+        ExplainPanel.toggle_all(self.app)
 
     @staticmethod
     def preset_key(field: ParamField) -> str:

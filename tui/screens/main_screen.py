@@ -1,10 +1,8 @@
 """The main screen: header, the tabs (Build | Compile | Fit | Data | Train | Runs | Log), the status
-line and the footer. The train-side panes are imported only if their modules exist."""
+line and the footer."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Footer, Header, Input, TabbedContent, TabPane, Tabs
 
 from nnbench.core.compat import Problem
 from nnbench.tui.screens.build_pane import BuildPane
@@ -21,6 +19,8 @@ from nnbench.tui.screens.compile_pane import CompilePane
 from nnbench.tui.screens.data_pane import DataPane
 from nnbench.tui.screens.fit_pane import FitPane
 from nnbench.tui.screens.log_pane import LogPane
+from nnbench.tui.screens.runs_pane import RunsPane
+from nnbench.tui.screens.train_pane import TrainPane
 from nnbench.tui.widgets.layer_stack import LayerStack
 from nnbench.tui.widgets.param_field import ParamField
 from nnbench.tui.widgets.status_line import StatusLine
@@ -34,14 +34,6 @@ TABS: dict[str, str] = {
     "build": "Build", "compile": "Compile", "fit": "Fit", "data": "Data",
     "train": "Train", "runs": "Runs", "log": "Log",
 }
-
-
-def optional_class(module: str, name: str) -> Any | None:
-    """A class from a module that may not be written yet. A module that exists but fails to
-    import raises: that is a bug to see, not to hide."""
-    if importlib.util.find_spec(module) is None:
-        return None
-    return getattr(importlib.import_module(module), name)
 
 
 @dataclass(frozen=True)
@@ -85,8 +77,6 @@ class MainScreen(Screen[None]):
         self.log_start = log_start
 
     def compose(self) -> ComposeResult:
-        train_pane = optional_class("nnbench.tui.screens.train_pane", "TrainPane")
-        runs_pane = optional_class("nnbench.tui.screens.runs_pane", "RunsPane")
         yield Header(icon="≡")
         with TabbedContent(initial="build", id="tabs"):
             for number, (tab_id, title) in enumerate(TABS.items(), start=1):
@@ -100,11 +90,9 @@ class MainScreen(Screen[None]):
                     elif tab_id == "data":
                         yield DataPane(id="data-pane")
                     elif tab_id == "train":
-                        yield (train_pane(id="train-pane") if train_pane else
-                               Static("The Train view is not installed.", id="train-missing"))
+                        yield TrainPane(id="train-pane")
                     elif tab_id == "runs":
-                        yield (runs_pane(self.runs_dir, id="runs-pane") if runs_pane else
-                               Static("The Runs view is not installed.", id="runs-missing"))
+                        yield RunsPane(self.runs_dir, id="runs-pane")
                     else:
                         log = LogPane(self.log_path, id="log-pane")
                         log.skip_to(self.log_start)
@@ -220,11 +208,11 @@ class MainScreen(Screen[None]):
         return self.query_one(StatusLine)
 
     @property
-    def train_pane(self) -> Any | None:
-        found = self.query("#train-pane")
-        return found.first() if found else None
+    def train_pane(self) -> TrainPane | None:
+        found = self.query("#train-pane").results(TrainPane)
+        return next(found, None)
 
     @property
-    def runs_pane(self) -> Any | None:
-        found = self.query("#runs-pane")
-        return found.first() if found else None
+    def runs_pane(self) -> RunsPane | None:
+        found = self.query("#runs-pane").results(RunsPane)
+        return next(found, None)

@@ -7,13 +7,12 @@ them and keeps the plain text (``entries``) so tests and copy-paste see exactly 
 
 from __future__ import annotations
 
-import time
-
 from rich.table import Table
 from rich.text import Text
 from textual.events import Resize
 from textual.widgets import RichLog
 
+from nnbench.core import clock
 from nnbench.core.describe import describe
 from nnbench.core.events import Event
 
@@ -71,7 +70,7 @@ class EventLog(RichLog):
         line = Table.grid(padding=(0, 1))
         line.add_column(no_wrap=True, style="dim")
         line.add_column(ratio=1)
-        line.add_row(time.strftime("%H:%M:%S"), Text(text, style=STYLES.get(kind, "")))
+        line.add_row(clock.now().astimezone().strftime("%H:%M:%S"), Text(text, style=STYLES.get(kind, "")))
         self._lines.append(line)
         if self.max_lines and len(self._lines) > self.max_lines:
             del self._lines[: len(self._lines) - self.max_lines]

@@ -146,6 +146,8 @@ class LayerStack(DataTable[Text]):
             self.post_message(self.EditRequested(self.cursor_row))
 
     async def _on_click(self, event: events.Click) -> None:
+        # DataTable's private click handler (declared in tui/textual_private.py) moves the
+        # cursor; a second click of the same chain then edits the row it is on.
         await super()._on_click(event)
         if event.chain == 2 and self.row_count:
             self.post_message(self.EditRequested(self.cursor_row))

@@ -10,6 +10,8 @@ from textual.strip import Strip
 from textual.widgets import SelectionList
 from textual.widgets.option_list import OptionDoesNotExist
 
+from nnbench.tui.textual_private import option_lines
+
 
 class MarkedSelectionList(SelectionList[str]):
     DEFAULT_CSS = """
@@ -17,6 +19,7 @@ class MarkedSelectionList(SelectionList[str]):
     """
 
     def _on_focus(self, event: events.Focus) -> None:
+        # Widget's private focus handler (declared in tui/textual_private.py) must run first.
         super()._on_focus(event)
         # Entering the list starts at its first row, as every other field starts at its start:
         # a highlight kept from the last visit is invisible until focus arrives, so the Down
@@ -33,11 +36,7 @@ class MarkedSelectionList(SelectionList[str]):
         container = self.parent
         if self.highlighted is None or not self.is_mounted or container is None:
             return
-        # OptionList's own map from option to line (options may wrap onto several lines).
-        lines = getattr(self, "_index_to_line", {})
-        heights = getattr(self, "_heights", {})
-        y = lines.get(self.highlighted, self.highlighted)
-        height = heights.get(self.highlighted, 1)
+        y, height = option_lines(self, self.highlighted)  # options may wrap onto several lines
         region = Region(0, self.virtual_region.y + y, self.virtual_region.width, height)
         container.scroll_to_region(region, animate=False, immediate=True)  # type: ignore[attr-defined]
 

@@ -35,7 +35,8 @@ class FieldInput(Input):
         # Textual's Input draws its value as is: a path or name with ESC in it (from a preset
         # file, or pasted) would reach the terminal. Drawn with one visible character per
         # control character, so the cursor's column still matches the value's index; the value
-        # itself (what is saved) stays as typed. The one seam onto Input's private drawing.
+        # itself (what is saved) stays as typed. Overrides Input's private drawing (declared in
+        # tui/textual_private.py).
         text = super()._value
         if not self.password and not text.plain.isprintable():
             text.plain = "".join(visible_control(c) for c in text.plain)

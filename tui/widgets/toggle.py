@@ -23,6 +23,7 @@ class Toggle(Checkbox):
 
     @property
     def _button(self) -> Content:
+        # Overrides ToggleButton's private drawing of the box (declared in tui/textual_private.py).
         self.BUTTON_INNER = "X" if self.value else " "
         return super()._button
 

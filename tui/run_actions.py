@@ -1,0 +1,73 @@
+"""Train, stop, pause, resume and watch runs: the app's training keys, over the Train view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nnbench.tui.app import NnbenchApp
+    from nnbench.tui.screens.train_pane import TrainPane
+
+
+class RunActions:
+    """What ctrl+r, x, e and p do, and the Runs view's resume and attach."""
+
+    def __init__(self, app: NnbenchApp) -> None:
+        self.app = app
+
+    @property
+    def _train_pane(self) -> TrainPane | None:
+        return self.app.main.train_pane
+
+    def train(self) -> None:
+        """Train the working preset, unless a field or the model says why it cannot be."""
+        app = self.app
+        if app.training:
+            app.notify("Training is already running — x stops it", severity="warning")
+            return
+        train_pane = self._train_pane
+        if train_pane is None:
+            app.notify("The Train view is not installed.", severity="error")
+            return
+        if app.presets.refuse_refused("train"):
+            return
+        problem = app.main.build_pane.model_problem
+        if problem:
+            app.action_show_tab("build")
+            app.notify(problem, title="Model cannot be built", severity="error", timeout=8)
+            return
+        app.action_show_tab("train")
+        train_pane.start(app.preset, app.runs_dir)
+
+    def stop_now(self) -> None:
+        if self._train_pane is not None:
+            self._train_pane.stop_now()
+
+    def stop_after_epoch(self) -> None:
+        if self._train_pane is not None:
+            self._train_pane.stop_after_epoch()
+
+    def toggle_pause(self) -> None:
+        if self._train_pane is not None:
+            self._train_pane.toggle_pause()
+
+    def resume(self, run_dir: Path) -> None:
+        """Go on with an interrupted or stopped run, in a process of its own, and watch it."""
+        train_pane = self._train_pane
+        if train_pane is None:
+            return
+        if self.app.training:
+            self.app.notify("A run is training here; stop it first (x) or wait for it.",
+                            severity="warning")
+            return
+        self.app.action_show_tab("train")
+        train_pane.resume(run_dir)
+
+    def attach(self, run_dir: Path | str) -> None:
+        """Show a run (live or finished) in the Train view, as a run started here is shown."""
+        train_pane = self._train_pane
+        if train_pane is None:
+            return
+        self.app.action_show_tab("train")
+        train_pane.attach(run_dir)
