@@ -275,7 +275,7 @@ def _shapes_agree(declared: tuple[Any, ...], actual: tuple[Any, ...]) -> bool:
 
 def summarize(model: Any) -> ModelSummary:
     """Model summary rows and totals, computed as ``model.summary()`` computes them."""
-    from keras.src.utils.summary_utils import count_params
+    from nnbench.core.keras_private import count_params
 
     shown = _DISPLAY_NAMES.get(model, {})
     rows = [

@@ -1,4 +1,7 @@
-"""The headless command line, run as a user runs it: a subprocess with no terminal."""
+"""The headless command line. Where the process is the point (no terminal, TensorFlow's C++ log,
+signals) it runs as a user runs it: a subprocess with no terminal. Elsewhere ``cli.main(argv)``
+runs in this process, as ``python -m nnbench.core.cli`` calls it, with its output captured.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +10,39 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import tiny_preset
 
+from nnbench.core import cli
 from nnbench.core.preset import save_preset
 from nnbench.core.runs import RunStore
 
 
 def nnbench(*args: str, env_extra: dict[str, str] | None = None, **kw) -> subprocess.CompletedProcess:
+    """``nnbench ARGS`` as its own process, stdout and stderr pipes (no terminal)."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env_extra or {})}
     return subprocess.run([sys.executable, "-m", "nnbench.core.cli", *args], capture_output=True,
                           text=True, env=env, timeout=300, **kw)
+
+
+@dataclass
+class Ran:
+    """What ``nnbench ARGS`` run in this process returned and printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def nnbench_here(capsys: pytest.CaptureFixture[str], *args: str) -> Ran:
+    """``nnbench ARGS`` in this process: ``cli.main``, what the console script calls."""
+    capsys.readouterr()  # only what this command prints
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return Ran(code, out, err)
 
 
 def test_train_prints_a_line_per_epoch_and_exits_zero(tmp_path: Path) -> None:
@@ -36,24 +59,24 @@ def test_train_prints_a_line_per_epoch_and_exits_zero(tmp_path: Path) -> None:
     assert [r.status for r in runs] == ["finished"]
 
 
-def test_errors_are_one_line_with_exit_code_2(tmp_path: Path) -> None:
+def test_errors_are_one_line_with_exit_code_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[data]\nsource = "sklearn:digits"\n[[model.layers]]\ntype = "Dence"\n')
-    result = nnbench("train", str(bad), "--runs-dir", str(tmp_path))
+    result = nnbench_here(capsys, "train", str(bad), "--runs-dir", str(tmp_path))
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "model.layers[0].type" in result.stderr and "Did you mean 'Dense'" in result.stderr
     assert "Traceback" not in result.stderr
-    missing = nnbench("train", "digits-mpl", "--runs-dir", str(tmp_path))
+    missing = nnbench_here(capsys, "train", "digits-mpl", "--runs-dir", str(tmp_path))
     assert missing.returncode == 2 and "digits-mlp" in missing.stderr
 
 
-def test_presets_and_summary_work_offline() -> None:
-    listed = nnbench("presets")
+def test_presets_and_summary_work_offline(capsys: pytest.CaptureFixture[str]) -> None:
+    listed = nnbench_here(capsys, "presets")
     assert listed.returncode == 0 and "digits-mlp" in listed.stdout
     for name, total in [("fashion-mlp", "266,610"), ("fashion-dropout", "79,510"),
                         ("imdb-sentiment", "160,289")]:
-        result = nnbench("summary", name)
+        result = nnbench_here(capsys, "summary", name)
         assert result.returncode == 0, result.stderr
         assert f"Total params: {total}" in result.stdout
 
@@ -83,7 +106,8 @@ def test_summary_totals_equal_keras_own_summary() -> None:
     assert [r.params for r in ours.rows] == [0, 0, 78_500, 0, 1_010]
 
 
-def test_sigkill_mid_training_leaves_an_interrupted_run_with_its_epochs(tmp_path: Path) -> None:
+def test_sigkill_mid_training_leaves_an_interrupted_run_with_its_epochs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     preset = save_preset(tiny_preset(fit={"epochs": 100_000, "batch_size": 8}), tmp_path / "long.toml")
     runs = tmp_path / "runs"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -108,7 +132,7 @@ def test_sigkill_mid_training_leaves_an_interrupted_run_with_its_epochs(tmp_path
     rows = store.history(record.run_id)
     assert len(rows) >= 3
     assert [row["epoch"] for row in rows[:3]] == [0.0, 1.0, 2.0]
-    listed = nnbench("runs", "--runs-dir", str(runs))
+    listed = nnbench_here(capsys, "runs", "--runs-dir", str(runs))
     assert "interrupted" in listed.stdout
 
 
@@ -135,30 +159,33 @@ def test_ctrl_c_stops_after_the_batch_and_saves_a_stopped_run(tmp_path: Path) ->
 # --- saved presets by name (issue 7.5) ------------------------------------------------------------
 
 
-def test_a_saved_preset_trains_summarizes_and_lists_by_name(tmp_path: Path) -> None:
+def test_a_saved_preset_trains_summarizes_and_lists_by_name(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     mine = tmp_path / "my-presets"
     save_preset(tiny_preset(name="my-fashion", description="my tiny one"), mine / "my-fashion.toml")
-    env = {"NNBENCH_PRESETS_DIR": str(mine)}
+    monkeypatch.setenv("NNBENCH_PRESETS_DIR", str(mine))
 
-    summary = nnbench("summary", "my-fashion", env_extra=env)
+    summary = nnbench_here(capsys, "summary", "my-fashion")
     assert summary.returncode == 0, summary.stderr
     assert 'Model: "my-fashion"' in summary.stdout and "Total params: 67" in summary.stdout
 
-    trained = nnbench("train", "my-fashion", "--epochs", "1", "--runs-dir", str(tmp_path / "runs"),
-                      env_extra=env)
+    trained = nnbench_here(capsys, "train", "my-fashion", "--epochs", "1", "--runs-dir",
+                           str(tmp_path / "runs"))
     assert trained.returncode == 0, trained.stderr
     (record,) = RunStore(tmp_path / "runs").list()
     assert record.status == "finished"
 
-    listed = nnbench("presets", env_extra=env)
+    listed = nnbench_here(capsys, "presets")
     assert listed.returncode == 0
     assert f"yours ({mine}):" in listed.stdout
     assert "my-fashion" in listed.stdout and "my tiny one" in listed.stdout
     assert "bundled" in listed.stdout and "digits-mlp" in listed.stdout
 
 
-def test_without_the_saved_preset_the_name_is_refused_in_one_line(tmp_path: Path) -> None:
-    result = nnbench("summary", "my-fashion", env_extra={"NNBENCH_PRESETS_DIR": str(tmp_path)})
+def test_without_the_saved_preset_the_name_is_refused_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NNBENCH_PRESETS_DIR", str(tmp_path))
+    result = nnbench_here(capsys, "summary", "my-fashion")
     assert result.returncode == 2
     assert "no bundled or saved preset named 'my-fashion'" in result.stderr
     assert "Traceback" not in result.stderr

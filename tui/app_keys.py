@@ -94,6 +94,7 @@ def key_sections(app: NnbenchApp) -> list[KeySection]:
         ("Fields", [("enter", "open a select; in a layer form, apply (from a text field "
                               "or checkbox)"),
                     ("space", "toggle a checkbox or a metric"),
+                    ("F2", "hide or show the explanation of the focused field or layer"),
                     ("✗ reason", "a refused value: the preset keeps the last good one")]),
         ("While training", keys(b for b in app_keys if b.action in TRAINING_ACTIONS)),
     ]

@@ -124,14 +124,10 @@ def _pad(x_train: Any, x_test: Any, spec: DataSpec, notes: list[str]) -> tuple[A
 
 def _keras_cache_dir() -> Path:
     """The folder keras's get_file downloads into: $KERAS_HOME or ~/.keras, else /tmp/.keras."""
-    try:
-        # Keras reads KERAS_HOME once, at import; ask it rather than re-reading the environment.
-        from keras.src.backend.config import keras_home
+    # Keras reads KERAS_HOME once, at import; ask it rather than re-reading the environment.
+    from nnbench.core.keras_private import keras_home
 
-        home = keras_home()
-    except (ImportError, AttributeError):
-        home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    home = os.path.expanduser(home)
+    home = os.path.expanduser(keras_home())
     if not os.access(home, os.W_OK):  # get_file falls back the same way
         home = os.path.join("/tmp", ".keras")
     return Path(home)

@@ -12,18 +12,21 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from nnbench.core import catalog
 from nnbench.core.compat import Problem
 from nnbench.core.errors import NnbenchError
 from nnbench.core.events import DataInfo
+from nnbench.core.explain.arithmetic import model_arithmetic
 from nnbench.core.model import ModelAnalysis
 from nnbench.core.preset import LayerSpec, ModelSpec, Preset
 from nnbench.core.text import printable
 from nnbench.tui.messages import PresetChanged
 from nnbench.tui.screens.add_layer import AddLayerScreen
+from nnbench.tui.screens.graph_screen import GraphScreen
 from nnbench.tui.screens.layer_edit import LayerEditScreen
+from nnbench.tui.widgets.explain_panel import TOGGLE_KEY, ExplainPanel, Topic
 from nnbench.tui.widgets.layer_stack import LayerStack
 
 ANALYSIS_DELAY = 0.3
@@ -58,6 +61,10 @@ class BuildPane(Vertical):
         # Shown in the hint line under the table: the footer has no room at 80 columns.
         Binding("shift+up,K", "move(-1)", "Move layer up", id="build.up", show=False),
         Binding("shift+down,J", "move(1)", "Move layer down", id="build.down", show=False),
+        Binding("g", "graph", "Graph", id="build.graph", show=False,
+                tooltip="Draw the model as boxes and arrows (the terminal's plot_model)"),
+        Binding(TOGGLE_KEY, "toggle_explain", "Explain", id="build.explain", key_display="F2",
+                show=False, tooltip="Hide or show the explanation of the selected layer"),
     ]
     DEFAULT_CSS = """
     BuildPane { height: 1fr; }
@@ -95,7 +102,8 @@ class BuildPane(Vertical):
         yield Static("", id="problem", classes="-empty", markup=False)
         yield Static("", id="checked-with", markup=False)
         yield Static("", id="totals", markup=False)
-        yield Static("enter edit · a add · d remove · ^z undo · shift+↑/↓ or K/J move · F1 keys",
+        yield ExplainPanel(id="build-explain")
+        yield Static("enter edit · a add · d remove · ^z undo · K/J move · g graph · F2 explain",
                      id="hint", markup=False)
 
     # --- what the app calls ----------------------------------------------------------------
@@ -267,6 +275,31 @@ class BuildPane(Vertical):
             return
         self.post_message(self.Analyzed(generation, analysis))
 
+    # --- seeing it --------------------------------------------------------------------------
+
+    def action_graph(self) -> None:
+        info = self.data_info
+        self.app.push_screen(GraphScreen(
+            self.spec.model_copy(deep=True), self.analysis if self.analysis_current else None,
+            tuple(info.input_shape) if info else None))
+
+    def action_toggle_explain(self) -> None:
+        ExplainPanel.toggle_all(self.app)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._explain_layer(event.cursor_row)
+
+    def _explain_layer(self, index: int) -> None:
+        """The selected layer's explanation, with its parameter arithmetic once Keras checked it."""
+        panels = self.query(ExplainPanel)
+        if not panels or not 0 <= index < len(self.spec.layers):
+            return
+        layer = self.spec.layers[index]
+        extra = None
+        if self.analysis_current and self.analysis is not None:
+            extra = model_arithmetic(self.spec, self.analysis.rows, index)
+        panels.first().show_topic(Topic("layer", layer.type), extra=extra)
+
     def on_build_pane_analyzed(self, event: BuildPane.Analyzed) -> None:
         event.stop()
         if event.generation != self._generation:
@@ -274,6 +307,7 @@ class BuildPane(Vertical):
         self._analyzed_generation = event.generation
         self.analysis = event.analysis
         self._refresh_rows(failure=event.failure)
+        self._explain_layer(self.stack.cursor_row)
         self.post_message(self.Checked())
 
     def _refresh_rows(self, failure: str | None = None) -> None:

@@ -1,8 +1,10 @@
 """An ASCII line chart of per-epoch curves, drawn with plotext into a Textual widget.
 
-The widget owns its own plotext figure (plotext 6 keeps one master figure per ``terminal``; each chart
-makes its own terminal so charts never share state) and rebuilds it in ``replot()``: after new data
-and on resize. Everything runs on the UI thread.
+The widget owns one plotext figure for its life (tui/widgets/plotext_private.py: charts never share
+state). ``replot()`` after new data only marks the chart stale; the figure is cleared and drawn again
+when Textual next renders the widget, so a chart that is not displayed (its tab hidden) costs nothing
+and draws once when it is shown again, at its size then; several replots before a frame draw once.
+Everything runs on the UI thread.
 
 Plotext's C++ kernel aborts the whole process on some inputs (NaN, points outside the axis limits
 next to denormal values), so data is cleaned before it reaches plotext: non-finite values are left
@@ -16,13 +18,14 @@ import io
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from rich.style import Style
-from rich.text import Span, Text
+from rich.text import Text
 from textual.events import Resize
 from textual.widget import Widget
 
 from nnbench.core.downsample import downsample, points_for_width
+from nnbench.tui.widgets.plotext_private import figure_text, own_figure
 
 # Colours are ANSI palette numbers (0-15) so the chart reads the same in a 16-colour terminal.
 TRAIN_COLOR = 12  # bright blue
@@ -144,8 +147,11 @@ class CurveChart(Widget):
         self.curves: dict[str, Curve] = {}
         self.markers: dict[str, VerticalMarker] = {}
         self._rendered: Text | None = None
+        self._rendered_size: tuple[int, int] | None = None
+        self._stale = True
+        self._plot: Any = None  # the plotext figure, made at the first draw (plotext loads then)
         self.replot_count = 0
-        """How many times the figure was built (tests use it to see a chart redraws)."""
+        """How many times the figure was drawn (tests use it to see when a chart redraws)."""
 
     # --- data ---------------------------------------------------------------------------------
 
@@ -195,18 +201,22 @@ class CurveChart(Widget):
     # --- drawing ------------------------------------------------------------------------------
 
     def replot(self) -> None:
-        """Rebuild the figure for the current data and size and repaint."""
+        """Show the current data: the legend now, the figure when the chart is next rendered."""
         self._update_legend()
-        self._rendered = self._build(self.content_size.width, self.content_size.height)
-        self.replot_count += 1
+        self._stale = True
         self.refresh()
 
     def on_resize(self, event: Resize) -> None:
-        self.replot()
+        # The legend fits the new width now; the figure redraws at its next render, when the
+        # size it was drawn at differs (a tab shown again at its old size keeps its figure).
+        self._update_legend()
 
     def render(self) -> Text:
-        if self._rendered is None:
-            self._rendered = self._build(self.content_size.width, self.content_size.height)
+        # Textual renders only what is displayed: the figure is drawn here, not in replot().
+        size = (self.content_size.width, self.content_size.height)
+        if self._rendered is None or self._stale or size != self._rendered_size:
+            self._rendered = self._build(*size)
+            self._rendered_size, self._stale = size, False
         return self._rendered
 
     def plain_text(self) -> str:
@@ -288,9 +298,9 @@ class CurveChart(Widget):
             return self._empty(width, height)
         if width < _MIN_WIDTH or height < _MIN_HEIGHT:
             return Text("(too small)"[:max(width, 0)], no_wrap=True, overflow="crop")
+        self.replot_count += 1
         try:
-            return _foreground_only(Text.from_ansi(self._figure(width, height, runs), no_wrap=True,
-                                                   overflow="crop", end=""))
+            return figure_text(self._figure(width, height, runs))
         except Exception as error:  # a chart must never take the app down
             return Text(f"chart unavailable: {error}"[: max(width, 0) * max(height, 1)],
                         style="red")
@@ -298,14 +308,17 @@ class CurveChart(Widget):
     def _figure(self, width: int, height: int, runs: list[tuple[Curve, list]]) -> str:
         import plotext
 
-        terminal = type(plotext.terminal)()
-        terminal.limit(False, False)
-        figure = terminal._master  # plotext 6 exposes the master figure of its own terminal only
-        figure.theme("simple")
+        figure = self._plot
+        if figure is None:
+            figure = self._plot = own_figure()
+            figure.theme("simple")
+            # Only the left and lower axes: the widget's border already frames the chart.
+            figure.axes(False, axis="x", side="upper")
+            figure.axes(False, axis="y", side="right")
+        else:
+            # One figure for the chart's life: its lines and markers go, its settings stay.
+            figure.clear.data()
         figure.plot_size(width, height)
-        # Only the left and lower axes: the widget's border already frames the chart.
-        figure.axes(False, axis="x", side="upper")
-        figure.axes(False, axis="y", side="right")
 
         xs_all = [x for _, segments in runs for seg in segments for x in seg[0]]
         xs_all += [m.x for m in self.markers.values() if _clean(m.x) is not None]
@@ -326,21 +339,6 @@ class CurveChart(Widget):
         # plotext writes notes ("values too close together") to stdout/stderr: keep them off the screen
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             return figure.build().string()
-
-
-def _foreground_only(text: Text) -> Text:
-    """Drop every background plotext put in the figure.
-
-    plotext paints a marker's cells with background 15 (white) even when asked for "default"; in a
-    16-colour terminal that is a bright white bar (ESC[107m) through the chart. A chart draws lines
-    in colour on its widget's own background, so only foregrounds (and bold) are kept.
-    """
-    text.spans = [
-        Span(span.start, span.end, Style(color=span.style.color, bold=span.style.bold))
-        if isinstance(span.style, Style) and span.style.bgcolor is not None else span
-        for span in text.spans
-    ]
-    return text
 
 
 def _last_finite(values: Sequence[float]) -> float | None:
