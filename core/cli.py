@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from nnbench.core.cli_show import add_show_commands
 from nnbench.core.describe import describe
 from nnbench.core.errors import NnbenchError
 from nnbench.core.events import BatchProgress, Event, RunFinished
@@ -89,7 +90,9 @@ def _epochs(args: argparse.Namespace) -> int | None:
 
 def _train_here(args: argparse.Namespace, preset: Any, resume: Path | None = None) -> int:
     """Train in this process, printing as it goes; signals stop after the current batch."""
+    from nnbench.core.advice import advice_lines, advise
     from nnbench.core.control import TrainControls, stop_on_signals
+    from nnbench.core.run_state import RunState
     from nnbench.core.training import Trainer
 
     controls = TrainControls()
@@ -100,9 +103,16 @@ def _train_here(args: argparse.Namespace, preset: Any, resume: Path | None = Non
             print(f"\n{what}: stopping after the current batch ({what} again to abort)",
                   file=sys.stderr)
 
+    state = RunState()
     with stop_on_signals(controls, on_first=say):
-        final = Trainer(preset, _runs_dir(args), listeners=[ConsolePrinter()], controls=controls,
-                        epochs=_epochs(args), resume=resume).run()
+        final = Trainer(preset, _runs_dir(args), listeners=[ConsolePrinter(), state.apply],
+                        controls=controls, epochs=_epochs(args), resume=resume,
+                        note=getattr(args, "note", "")).run()
+    if final.run_dir is not None:  # what the run's history says, in the tutorials' terms
+        width = shutil.get_terminal_size((80, 24)).columns
+        with contextlib.suppress(OSError, ValueError):
+            for line in advice_lines(advise(state), width):
+                print(line)
     if final.status == "failed":
         print(f"nnbench: {final.error_title or 'error'}: {printable(final.error)}", file=sys.stderr)
         # Refused before training (nothing on disk) is a usage error; failing mid-fit is not.
@@ -115,7 +125,8 @@ def _detach(args: argparse.Namespace, preset: Any, resume: Path | None = None) -
     from nnbench.core.runs import RunStore
 
     store = RunStore(_runs_dir(args))
-    started = launch_run(preset, store.root, epochs=_epochs(args), resume=resume).wait_started()
+    started = launch_run(preset, store.root, epochs=_epochs(args), resume=resume,
+                         note=getattr(args, "note", "")).wait_started()
     print(started.run_id)
     print(f"training in process {started.pid}, detached: `nnbench attach {started.run_id}` "
           f"watches it, `nnbench stop {started.run_id}` stops it; output in "
@@ -196,71 +207,6 @@ def cmd_stop(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_summary(args: argparse.Namespace) -> int:
-    from nnbench.core.keras_env import import_keras
-    from nnbench.core.model import analyze
-    from nnbench.core.preset import load_preset
-
-    preset = load_preset(args.preset)
-    import_keras()
-    analysis = analyze(preset.model)
-    if analysis.error is not None:
-        raise analysis.error
-    s = analysis.summary
-    assert s is not None
-    labels = [printable(f"{row.name} ({row.type})") for row in s.rows]
-    first = max(40, *(cell_width(label) + 2 for label in labels))
-    second = max(28, *(len(row.output_shape) + 2 for row in s.rows))
-    width = first + second + 12
-    print(f'Model: "{printable(preset.name)}"')
-    print(f"{'Layer (type)':<{first}}{'Output Shape':<{second}}{'Param #':>12}")
-    print("=" * width)
-    for label, row in zip(labels, s.rows, strict=True):
-        print(f"{cell_pad(label, first)}{row.output_shape:<{second}}{row.params:>12,}")
-    print("=" * width)
-    print(f"Total params: {s.total:,}")
-    print(f"Trainable params: {s.trainable:,}")
-    print(f"Non-trainable params: {s.non_trainable:,}")
-    return 0
-
-
-def cmd_graph(args: argparse.Namespace) -> int:
-    from nnbench.core.graph import graph_text, write_plot_model
-    from nnbench.core.keras_env import import_keras
-    from nnbench.core.model import analyze, build_model
-    from nnbench.core.preset import load_preset
-
-    preset = load_preset(args.preset)
-    import_keras()
-    analysis = analyze(preset.model)
-    print(graph_text(preset.model, analysis))
-    if args.png:
-        if analysis.error is not None:
-            raise analysis.error
-        print(f"wrote {write_plot_model(build_model(preset.model), Path(args.png))}",
-              file=sys.stderr)
-    return 0
-
-
-def cmd_data(args: argparse.Namespace) -> int:
-    from nnbench.core.data import load_data
-    from nnbench.core.preset import load_preset
-    from nnbench.core.preview import build_preview
-    from nnbench.core.preview_draw import preview_plain, preview_rich
-
-    preset = load_preset(args.preset)
-    loaded = load_data(preset.data, preset.fit)
-    width = args.width or shutil.get_terminal_size((100, 40)).columns
-    preview = build_preview(loaded, preset.data)
-    if sys.stdout.isatty():
-        from rich.console import Console
-
-        Console(width=width).print(preview_rich(preview, width))
-    else:  # a pipe or a file: shade characters, no colour codes
-        print(preview_plain(preview, width))
-    return 0
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     from nnbench.core.export import export_target, refuse_overwrite, write_script
     from nnbench.core.native_log import native_stderr_to
@@ -307,7 +253,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise NnbenchError(f"--limit must be 0 or more, not {args.limit}")
     with native_stderr_to():
         evaluation = evaluate_run(folder, split=args.split)
-    import shutil
 
     width = shutil.get_terminal_size((100, 24)).columns
     print(evaluation_report(evaluation, limit=args.limit, true=args.true, predicted=args.predicted,
@@ -340,7 +285,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
         best = (f"{printable(r.monitor)} {fmt_value(r.best_value)} @{r.best_epoch}"
                 if r.best_value is not None and r.monitor else "")
         epochs = f"{r.epochs_done}/{r.epochs}" if r.epochs else str(r.epochs_done)
-        rows.append((cell_cut(printable(r.run_id), 48), r.status, epochs, best,
+        run = printable(r.run_id) + (f" ({printable(r.note)})" if r.note else "")
+        rows.append((cell_cut(run, 64), r.status, epochs, best,
                      printable(fmt_logs({k: v for k, v in r.test_metrics.items() if v is not None}))))
     widths = [max(_width(row[i]) for row in rows) for i in range(4)]
     for row in rows:
@@ -352,7 +298,6 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def _width(text: str) -> int:
-    from nnbench.core.text import cell_width
 
     return cell_width(text)
 
@@ -391,6 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", parents=[runs_dir], help="train a preset without a screen")
     train.add_argument("preset", metavar="PRESET|PATH")
     train.add_argument("--epochs", type=int, help="override the preset's epochs")
+    train.add_argument("--note", default="", metavar="TEXT",
+                       help="a few words kept with the run and shown in the runs list")
     train.add_argument("--detach", action="store_true",
                        help="train in a process of its own that outlives this terminal; prints the "
                             "run id once the run's checks pass")
@@ -411,18 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     stop.add_argument("run", metavar="RUN")
     stop.add_argument("--after-epoch", action="store_true", help="finish the epoch in flight first")
     stop.set_defaults(func=cmd_stop)
-    summary = sub.add_parser("summary", help="print the model summary of a preset")
-    summary.add_argument("preset", metavar="PRESET|PATH")
-    summary.set_defaults(func=cmd_summary)
-    data = sub.add_parser("data", help="show a preset's data: class balance and samples")
-    data.add_argument("preset", metavar="PRESET|PATH")
-    data.add_argument("--width", type=int, help="columns to draw in (default: the terminal's)")
-    data.set_defaults(func=cmd_data)
-    graph = sub.add_parser("graph", help="draw a preset's model as boxes and arrows")
-    graph.add_argument("preset", metavar="PRESET|PATH")
-    graph.add_argument("--png", metavar="FILE",
-                       help="also write keras.utils.plot_model's image (needs pydot and graphviz)")
-    graph.set_defaults(func=cmd_graph)
+    add_show_commands(sub)
     export = sub.add_parser("export", parents=[runs_dir],
                             help="print a preset, or a run, as a plain Keras script")
     export.add_argument("preset", metavar="PRESET|PATH|RUN",

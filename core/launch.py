@@ -20,7 +20,6 @@ import secrets
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -44,8 +43,10 @@ class Starting(Protocol):
     def wait_started(self) -> Started: ...
 
 
-Launcher = Callable[[Preset, Path], Starting]
-"""How the app starts a run: ``launch_run`` (a process of its own), or ``launch_in_thread``."""
+class Launcher(Protocol):
+    """How the app starts a run: ``launch_run`` (a process of its own), or ``launch_in_thread``."""
+
+    def __call__(self, preset: Preset, runs_dir: Path, *, note: str = "") -> Starting: ...
 
 
 class Launch:
@@ -102,7 +103,7 @@ def _tail(path: Path, lines: int = 1) -> str:
 
 
 def launch_run(preset: Preset, runs_dir: Path, *, epochs: int | None = None,
-               resume: Path | None = None, cwd: Path | None = None) -> Launch:
+               resume: Path | None = None, cwd: Path | None = None, note: str = "") -> Launch:
     """Start ``preset`` training in its own process (or go on with the run folder ``resume``)."""
     scratch = runs_dir / LAUNCH_DIR
     try:
@@ -122,6 +123,8 @@ def launch_run(preset: Preset, runs_dir: Path, *, epochs: int | None = None,
         command += ["--epochs", str(epochs)]
     if resume is not None:
         command += ["--resume", str(resume)]
+    if note:
+        command += ["--note", note]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
            "PYTHONUNBUFFERED": "1"}
     try:
@@ -142,14 +145,15 @@ class ThreadLaunch:
     writes: for tests of the views (which only read the folder), where a process per test would
     cost seconds of TensorFlow import. It does not outlive the process."""
 
-    def __init__(self, preset: Preset, runs_dir: Path, epochs: int | None = None) -> None:
+    def __init__(self, preset: Preset, runs_dir: Path, epochs: int | None = None,
+                 note: str = "") -> None:
         from nnbench.core.control import TrainControls
 
         self._ready = threading.Event()
         self._started: Started | None = None
         self._error: NnbenchError | None = None
         self.controls = TrainControls()
-        self.thread = threading.Thread(target=self._run, args=(preset, runs_dir, epochs),
+        self.thread = threading.Thread(target=self._run, args=(preset, runs_dir, epochs, note),
                                        name="nnbench-run", daemon=True)
         self.thread.start()
 
@@ -165,12 +169,12 @@ class ThreadLaunch:
             self._error = error
             self._ready.set()
 
-    def _run(self, preset: Preset, runs_dir: Path, epochs: int | None) -> None:
+    def _run(self, preset: Preset, runs_dir: Path, epochs: int | None, note: str) -> None:
         from nnbench.core.training import Trainer
 
         try:
             Trainer(preset, runs_dir, listeners=[self._listen], controls=self.controls,
-                    epochs=epochs).run()
+                    epochs=epochs, note=note).run()
         finally:
             self._ready.set()
 
@@ -181,5 +185,5 @@ class ThreadLaunch:
         raise self._error or TrainingError("the run thread ended before the run started")
 
 
-def launch_in_thread(preset: Preset, runs_dir: Path) -> ThreadLaunch:
-    return ThreadLaunch(preset, runs_dir)
+def launch_in_thread(preset: Preset, runs_dir: Path, *, note: str = "") -> ThreadLaunch:
+    return ThreadLaunch(preset, runs_dir, note=note)

@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--resume")
+    parser.add_argument("--note", default="")
     args = parser.parse_args(argv)
     handshake = Handshake(args.handshake_fd, Path(args.log) if args.log else None)
     controls = TrainControls()
@@ -74,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with stop_on_signals(controls):
         final = Trainer(preset, args.runs_dir, listeners=[handshake], controls=controls,
-                        epochs=args.epochs, resume=Path(args.resume) if args.resume else None).run()
+                        epochs=args.epochs, resume=Path(args.resume) if args.resume else None,
+                        note=args.note).run()
     if final.status == "failed":
         print(f"nnbench: {final.error_title or 'error'}: {final.error}", file=sys.stderr)
         return 2 if final.run_dir is None else 1

@@ -89,6 +89,9 @@ class RunRecord:
     pid: int | None = None
     host: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+    """What this run's preset changed from the saved one it came from ("sgd lr=0.01"), when it
+    was trained edited and unsaved; or a note given with ``nnbench train --note``."""
     unreadable: str | None = None
     """Why this folder could not be read as a run (then status is "unreadable")."""
 
@@ -98,7 +101,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "epochs_done": (int,), "epochs": (int,), "best_epoch": (int,), "best_value": (int, float),
     "monitor": (str,), "monitor_mode": (str,), "test_metrics": (dict,), "final_logs": (dict,),
     "error": (str,), "early_stopped": (dict,), "params": (int,), "pid": (int,), "host": (str,),
-    "versions": (dict,),
+    "versions": (dict,), "note": (str,),
 }
 STATUSES = ("running", "finished", "stopped", "failed", "interrupted")
 
@@ -165,7 +168,7 @@ class RunStore:
 
     # --- creating ---------------------------------------------------------------------------
 
-    def create(self, preset: Preset) -> Path:
+    def create(self, preset: Preset, note: str = "") -> Path:
         """A new run folder holding the resolved preset and a 'running' summary.
 
         ``mkdir`` that fails on an existing folder, then a suffix: two processes creating runs in
@@ -196,7 +199,7 @@ class RunStore:
             record = RunRecord(
                 run_id=run_dir.name, path=str(run_dir), preset_name=preset.name, status="running",
                 started=clock.now().astimezone(UTC).isoformat(timespec="seconds"), epochs=preset.fit.epochs,
-                pid=os.getpid(), host=socket.gethostname(), versions=_versions(),
+                pid=os.getpid(), host=socket.gethostname(), versions=_versions(), note=note,
             )
             write_json(run_dir / "summary.json", _summary_dict(record))
         except OSError as exc:

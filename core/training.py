@@ -53,8 +53,10 @@ class Trainer:
     def __init__(self, preset: Preset, runs_dir: str | Path | None = None, *,
                  listeners: Iterable[Listener] = (),
                  controls: TrainControls | None = None, epochs: int | None = None,
-                 resume: str | Path | None = None) -> None:
+                 resume: str | Path | None = None, note: str = "") -> None:
         self.preset = preset
+        self.note = note
+        """Kept in summary.json: what was edited, or the user's words (``--note``)."""
         self.store = RunStore(runs_dir)
         self.listeners = list(listeners)
         self.controls = controls or TrainControls()
@@ -83,7 +85,7 @@ class Trainer:
                 run_dir = self.resume
                 self._recorders = [RunRecorder(run_dir, resumed=True)]
             else:
-                run_dir = self.store.create(self.preset)
+                run_dir = self.store.create(self.preset, self.note)
                 self._recorders = [RunRecorder(run_dir)]
             status = self._fit(prepared, run_dir)
         except (StopNow, KeyboardInterrupt):

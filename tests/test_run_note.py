@@ -49,3 +49,39 @@ def test_a_long_note_is_cut_with_an_ellipsis() -> None:
     label = edited(many)
     assert len(label) == EDIT_LABEL_WIDTH and label.endswith("…")
     assert label.startswith("+Dropout(0.6) +Dropout(0.5)")
+
+
+async def test_a_run_of_an_edited_preset_carries_its_note_into_the_runs_list(tmp_path) -> None:
+    from conftest import settle, tiny_preset
+
+    from nnbench.core.launch import launch_in_thread
+    from nnbench.core.runs import RunStore
+    from nnbench.tui.app import make_app
+    from nnbench.tui.messages import PresetChanged
+
+    runs_dir = tmp_path / "runs"
+    preset = tiny_preset()
+    app = make_app(preset, runs_dir=runs_dir, launcher=launch_in_thread)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        edited_preset = preset.copy_with(fit=preset.fit.model_copy(update={"batch_size": 8}))
+        app.post_message(PresetChanged(edited_preset, "batch size"))
+        await pilot.pause()
+        assert app.session.unsaved
+        await pilot.press("ctrl+r")
+        for _ in range(600):
+            await pilot.pause(0.1)
+            runs = RunStore(runs_dir).list()
+            if runs and runs[0].status != "running":
+                break
+        [run] = RunStore(runs_dir).list()
+        assert run.status == "finished" and run.note == "batch=8"
+        await pilot.press("6")  # the Runs tab
+        runs_pane = app.main.runs_pane
+        assert runs_pane is not None
+        for _ in range(100):
+            await pilot.pause(0.1)
+            if runs_pane.table.row_count:
+                break
+        cell = runs_pane.table.get_row_at(0)[0]
+        assert str(cell).endswith(f"{run.run_id} batch=8")

@@ -38,7 +38,20 @@ class RunActions:
             app.notify(problem, title="Model cannot be built", severity="error", timeout=8)
             return
         app.action_show_tab("train")
-        train_pane.start(app.preset, app.runs_dir)
+        train_pane.start(app.preset, app.runs_dir, note=self._edit_note())
+
+    def _edit_note(self) -> str:
+        """What the working preset changed from the one opened or saved, when it is unsaved:
+        runs of four edited models are not all just "digits-mlp" in the runs list."""
+        from nnbench.core.compare import edit_label
+
+        session = self.app.session
+        if not session.unsaved:
+            return ""
+        try:
+            return edit_label(session.saved, session.preset)
+        except Exception:  # a note is a nicety: never a reason not to train
+            return "edited"
 
     def stop_now(self) -> None:
         if self._train_pane is not None:

@@ -32,7 +32,7 @@ from textual.widgets import DataTable, Static
 from nnbench.core.format import fmt_seconds, fmt_value
 from nnbench.core.run_state import RunState
 from nnbench.core.runs import RunRecord
-from nnbench.core.text import printable
+from nnbench.core.text import cell_cut, printable
 from nnbench.tui.widgets.curve_chart import CurveChart
 from nnbench.tui.widgets.run_charts import draw_run
 
@@ -44,6 +44,8 @@ STATUS_STYLE = {
     "running": ("● running", "cyan"),
     "unreadable": ("? unreadable", "red"),
 }
+NOTE_CELLS = 24
+"""The most of a run's note (what was edited) the list shows beside its id."""
 WATCH_SECONDS = 0.5
 """How often the watcher looks at the runs folder (a stat per run)."""
 COLUMNS = (("run", "run"), ("status", "status"), ("epochs", "epochs"), ("params", "params"),
@@ -295,6 +297,8 @@ class RunsPane(Widget):
     def _cells(self, record: RunRecord) -> list[Text]:
         run = Text("● " if record.run_id in self.marked else "  ", style="bold")
         run.append(printable(record.run_id))
+        if record.note:  # what was edited: runs of one preset told apart at a glance
+            run.append(" " + cell_cut(printable(record.note), NOTE_CELLS), style="italic")
         if record.unreadable:
             return [run, status_text("unreadable"), Text(""), Text(""), Text(""),
                     Text(printable(record.unreadable), style="red"), Text(""), Text("")]

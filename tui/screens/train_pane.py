@@ -31,6 +31,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from nnbench.core import events as ev
+from nnbench.core.advice import advise
 from nnbench.core.errors import NnbenchError
 from nnbench.core.run_state import RunState
 from nnbench.core.text import printable
@@ -192,8 +193,9 @@ class TrainPane(Widget):
     def run_dir(self) -> str | None:
         return self.state.run_dir
 
-    def start(self, preset: Preset, runs_dir: Path | str | None) -> None:
-        """Train ``preset`` in a process of its own, recorded under ``runs_dir``, and follow it."""
+    def start(self, preset: Preset, runs_dir: Path | str | None, note: str = "") -> None:
+        """Train ``preset`` in a process of its own, recorded under ``runs_dir``, and follow it;
+        ``note`` (what was edited) goes into the run's summary."""
         if self.is_training:
             self.notify("A run is already training here; stop it first (x).", severity="warning")
             return
@@ -209,7 +211,7 @@ class TrainPane(Widget):
         self._following = None
         self._announce(True)
         self._launch(preset, Path(runs_dir) if runs_dir is not None else default_runs_dir(),
-                     launcher, self._follow_stop)
+                     launcher, self._follow_stop, note)
 
     def resume(self, run_dir: str | Path) -> None:
         """Go on with the run in ``run_dir`` from its last finished epoch, and follow it."""
@@ -320,11 +322,12 @@ class TrainPane(Widget):
     # --- the threads --------------------------------------------------------------------------
 
     @work(thread=True, exit_on_error=False, group="training", description="Starting a run")
-    def _launch(self, preset: Preset, runs_dir: Path, launcher: Any, stop: threading.Event) -> None:
+    def _launch(self, preset: Preset, runs_dir: Path, launcher: Any, stop: threading.Event,
+                note: str = "") -> None:
         from nnbench.core.launch import launch_run
 
         try:
-            started = (launcher or launch_run)(preset, runs_dir).wait_started()
+            started = (launcher or launch_run)(preset, runs_dir, note=note).wait_started()
         except NnbenchError as exc:
             self.post_message(RunRefused(exc.title, exc.message))
             return
@@ -458,6 +461,8 @@ class TrainPane(Widget):
             self._show_not_evaluated(event)
         if self._announced:
             self._announce(False)
+        for piece in advise(self.state):  # the run's history read in the tutorials' terms
+            self.event_log.add("advice", printable(piece.text))
         if event.status in ("failed", "interrupted") and self._saw_live:
             show_error(self, printable(event.error_title or f"Training {event.status}"),
                        printable(event.error or f"Training {event.status} without a message.",

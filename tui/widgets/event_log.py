@@ -28,6 +28,7 @@ STYLES = {
     "early": "bold yellow",
     "error": "bold red",
     "finished": "bold green",
+    "advice": "bold cyan",
     "stopped": "bold yellow",
 }
 
