@@ -58,3 +58,17 @@ async def settle(app: Any) -> None:
     others = [w for w in app.workers if w.group != "runs"]
     if others:  # an empty list means "all of them" to Textual
         await app.workers.wait_for_complete(others)
+
+
+LONGEST_FIRST = ("test_detach.py", "test_tui_palette.py", "test_tui_palette_more.py",
+                 "test_export_reproduces.py", "test_tui_build.py", "test_tui_train.py",
+                 "test_training.py")
+"""The slowest files (measured one at a time, `--durations`), started first: xdist's
+``--dist loadfile`` hands files out in collection order, so a long file collected last would run
+alone on one worker at the end while the other waits."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    # A stable sort by file: every file keeps its own order, and stays in one piece.
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))

@@ -1,6 +1,9 @@
 """Issue 7.1: nothing in the app may crash it. Every command the palette offers, run on every
 bundled preset and on a functional graph: each ends as the app on its main screen, running, with
-no failure reported (an unexpected exception would open "... failed")."""
+no failure reported (an unexpected exception would open "... failed").
+
+Half the presets are here, half in tests/test_tui_palette_more.py: each file runs on one xdist
+worker (``--dist loadfile``), and one file of all eight was the suite's longest."""
 
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ NOT_HERE = {"Quit", "Train"}
 """Quit ends the app (its own tests); Train starts a real run (tests/test_tui_train.py)."""
 
 PRESETS = sorted(bundled_presets())
+HERE = ["digits-cnn", "diabetes-regression", "imdb-sentiment", "functional-graph"]
+"""This file's share, by how long each took; tests/test_tui_palette_more.py has the rest."""
 
 
 @pytest.fixture(autouse=True)
@@ -41,8 +46,8 @@ async def back_to_main(pilot: Any) -> list[str]:
     return failures
 
 
-@pytest.mark.parametrize("preset", [*PRESETS, "functional-graph"])
-async def test_every_palette_command_survives_every_preset(preset: str, runs_dir: Path) -> None:
+async def every_command_survives(preset: str, runs_dir: Path) -> None:
+    """Run every palette command on ``preset`` (a bundled name or "functional-graph")."""
     app = app_on(loads_preset(SKIP) if preset == "functional-graph" else preset, runs_dir)
     async with app.run_test(size=SIZE) as pilot:
         await checked(pilot)
@@ -58,3 +63,15 @@ async def test_every_palette_command_survives_every_preset(preset: str, runs_dir
             failures = await back_to_main(pilot)
             assert not [f for f in failures if " failed:" in f], (title, failures)
             assert app.is_running, title
+
+
+@pytest.mark.parametrize("preset", HERE)
+async def test_every_palette_command_survives_every_preset(preset: str, runs_dir: Path) -> None:
+    await every_command_survives(preset, runs_dir)
+
+
+def test_the_two_palette_files_share_every_preset() -> None:
+    from test_tui_palette_more import THERE
+
+    assert sorted([*HERE, *THERE]) == sorted([*PRESETS, "functional-graph"])
+    assert not set(HERE) & set(THERE)
