@@ -204,7 +204,10 @@ async def test_a_real_run_fills_charts_progress_patience_log_and_results(early_r
         lr_line = texts.index("epoch 2: learning rate 0.001 -> 0.0005")
         assert texts.index(epoch_lines[0]) < lr_line < texts.index(epoch_lines[1])
         assert "lr 0.0005" in epoch_lines[1]
-        assert texts[-1] == "finished after 3 epochs"
+        end = texts.index("finished after 3 epochs")
+        # Then what the history says (core/advice.py), read from the same run model.
+        assert texts[end + 1:] == [f"Stopped at epoch 3, weights from epoch 1 restored (val_loss "
+                                   f"{best:.4f}): the model you keep is the best one, not the last."]
 
         table = pane.results_table
         assert table.display and table.row_count == 2
@@ -463,7 +466,7 @@ async def test_an_unexpected_crash_while_starting_is_a_modal_not_a_traceback(
         runs_dir: Path) -> None:
     from nnbench.tui.screens.error_modal import ErrorModal
 
-    def explode(preset: Any, runs_dir: Path) -> Any:
+    def explode(preset: Any, runs_dir: Path, *, note: str = "") -> Any:
         raise RuntimeError("disk on fire")
 
     app = TrainApp()

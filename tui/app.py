@@ -284,7 +284,9 @@ class NnbenchApp(App[int]):
         default_analyzer().release()
 
     def on_training_state_changed(self, message: TrainingStateChanged) -> None:
-        if message.running and not self.training:
+        if message.running and not self.training and self.launcher is None:
+            # A run in a process of its own (not a test's thread launcher, whose run shares
+            # this process and its TensorFlow anyway).
             self._free_the_checker()
         self.training = message.running
         self._quiet_footer_while_training(message.running, paused=message.paused)
