@@ -17,7 +17,6 @@ TensorFlow and Keras load only inside ``evaluate_run``; importing this module st
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from nnbench.core.data.readable import cached_word_index, decode_sequence, feature_names
 from nnbench.core.errors import DataError, NnbenchError, PresetError
 
 QUANTILES = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
@@ -294,7 +294,7 @@ class _ExampleSource:
 
     def __init__(self, *, x: np.ndarray | None = None, feature_names: list[str] | None = None,
                  texts: list[str] | None = None,
-                 word_index: dict[int, str] | None = None, image_scale: float = 1.0,
+                 word_index: dict[str, int] | None = None, image_scale: float = 1.0,
                  image: bool = False) -> None:
         self.x = x
         self.feature_names = feature_names
@@ -323,61 +323,6 @@ class _ExampleSource:
         # float32 -> its shortest decimal (5.8, not 5.800000190734863), as in the data file
         values = [float(str(v)) if isinstance(v, np.floating) else float(v) for v in flat]
         return Example(kind, row=tuple(zip(names, values, strict=True)))
-
-
-def decode_sequence(sequence: Sequence[int] | np.ndarray, words: dict[int, str], *,
-                    index_from: int = 3) -> str:
-    """Word indices back to words, with the offset Keras's imdb/reuters loaders use.
-
-    The loaders shift every word's index by ``index_from`` (3) to make room for 0 = padding,
-    1 = start of sequence, 2 = a word outside ``num_words``; ``words`` maps the word index file's
-    own numbers (``imdb_word_index.json``, inverted) to words.
-    """
-    out = []
-    for value in sequence:
-        value = int(value)
-        if value in (0, 1):  # padding and the start marker carry no word
-            continue
-        out.append(words.get(value - index_from, "?") if value >= index_from else "?")
-    return " ".join(out)
-
-
-def _word_index(source: str) -> dict[int, str] | None:
-    """The inverted word index of keras:imdb / keras:reuters if it is in Keras's cache (never
-    downloaded here: an offline machine must not wait on the network to show a review)."""
-    name = source.partition(":")[2]
-    if not source.startswith("keras:") or name not in ("imdb", "reuters"):
-        return None
-    from nnbench.core.data import _keras_cache_dir
-
-    path = _keras_cache_dir() / "datasets" / f"{name}_word_index.json"
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return {int(i): str(w) for w, i in raw.items()}
-
-
-def feature_names(spec: Any, features: int) -> list[str] | None:
-    """Column names of a tabular source (sklearn's feature names, a CSV header without the
-    target), or None when the source has none."""
-    scheme, _, rest = spec.source.partition(":")
-    names: list[str] | None = None
-    if scheme == "sklearn":
-        from sklearn import datasets
-
-        names = [str(n) for n in getattr(datasets, f"load_{rest}")().feature_names]
-    elif scheme == "csv":
-        import csv
-
-        try:
-            with open(Path(rest).expanduser(), newline="", encoding="utf-8-sig") as handle:
-                header = [h.strip() for h in next(csv.reader(handle), [])]
-        except (OSError, UnicodeDecodeError, csv.Error):
-            return None
-        target = spec.target or (header[-1] if header else None)
-        names = [h for h in header if h != target]
-    return names if names is not None and len(names) == features else None
 
 
 # --- evaluating a run -----------------------------------------------------------------------------
@@ -520,7 +465,8 @@ def _choose_split(data: Any, split: str | None, run_id: str,
 def _array_examples(preset: Any, data: Any, x: np.ndarray, split: str) -> _ExampleSource:
     spec = preset.data
     if x.dtype.kind in "iu":  # word indices (imdb, reuters)
-        return _ExampleSource(x=x, word_index=_word_index(spec.source))
+        return _ExampleSource(x=x, word_index=cached_word_index(spec.source.partition(":")[2])
+                              if spec.source.startswith("keras:") else None)
     if x.ndim >= 3:  # images: height x width (x channels)
         return _ExampleSource(x=x, image=True,
                               image_scale=255.0 if spec.scaling == "divide255" else 1.0)
@@ -534,7 +480,8 @@ def _array_examples(preset: Any, data: Any, x: np.ndarray, split: str) -> _Examp
         raw = unscaled.x_test if split == "test" else unscaled.x_val
     elif spec.scaling == "divide255":
         raw = x * np.float32(255.0)
-    return _ExampleSource(x=raw, feature_names=feature_names(spec, int(np.prod(x.shape[1:]))))
+    return _ExampleSource(x=raw, feature_names=feature_names(
+        spec.source, spec.target, int(np.prod(x.shape[1:]))))
 
 
 def _folder_examples(preset: Any, split: str, class_names: list[str],

@@ -11,8 +11,6 @@ NumPy only at import; TensorFlow (to decode folder images) loads inside the func
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from nnbench.core.data.arrays import LoadedData
+from nnbench.core.data.readable import cached_word_index, decode_sequence, feature_names
 from nnbench.core.events import DataInfo
 from nnbench.core.preset import DataSpec
 
@@ -32,10 +31,8 @@ PICTURE_SIDE = 16
 """Pixels across a drawn picture at most (half-blocks: 16 columns, 8 lines)."""
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 """The files Keras's image_dataset_from_directory reads."""
-IMDB_INDEX_FROM = 3
 """keras.datasets.imdb/reuters.load_data's defaults: 0 pads, 1 starts, 2 is out of vocabulary,
 and a word of rank r in the word index is stored as r + 3."""
-_SPECIAL = {0: "", 1: "[START]", 2: "[OOV]"}
 
 
 @dataclass(frozen=True)
@@ -191,31 +188,6 @@ def to_rgb(image: np.ndarray, low: float, high: float) -> np.ndarray:
 
 # --- text ----------------------------------------------------------------------------------------
 
-def decode_sequence(sequence: Any, word_index: dict[str, int],
-                    index_from: int = IMDB_INDEX_FROM) -> str:
-    """Word indices as keras.datasets.imdb/reuters give them -> the words, with Keras's
-    ``[START]``/``[OOV]`` marks; padding (0) disappears."""
-    words = {rank + index_from: word for word, rank in word_index.items()}
-    out = []
-    for value in sequence:
-        k = int(value)
-        out.append(_SPECIAL[k] if k in _SPECIAL else words.get(k, "[OOV]"))
-    return " ".join(w for w in out if w)
-
-
-def cached_word_index(name: str) -> dict[str, int] | None:
-    """Keras's word index of imdb or reuters if it is in the download cache; never downloads
-    (a preview must not hang on a network)."""
-    from nnbench.core.data.keras_sets import _keras_cache_dir
-
-    path = _keras_cache_dir() / "datasets" / f"{name}_word_index.json"
-    try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return loaded if isinstance(loaded, dict) else None
-
-
 def _texts(x: np.ndarray, y: np.ndarray, names: list[str] | None, spec: DataSpec,
            notes: list[str]) -> list[tuple[str, str]]:
     chosen = _spread(y, MAX_TEXTS)
@@ -231,23 +203,8 @@ def _texts(x: np.ndarray, y: np.ndarray, names: list[str] | None, spec: DataSpec
 # --- tables --------------------------------------------------------------------------------------
 
 def _columns(spec: DataSpec, count: int) -> list[str]:
-    """Feature names: the CSV's header (without the target), sklearn's feature_names, else x0…"""
-    names: list[str] = []
-    try:
-        if spec.scheme == "csv":
-            with Path(spec.target_name).expanduser().open(newline="", encoding="utf-8-sig") as f:
-                header = [h.strip() for h in next(csv.reader(f), [])]
-            target = spec.target or (header[-1] if header else "")
-            names = [h for h in header if h != target]
-        elif spec.scheme == "sklearn":
-            from sklearn import datasets
-
-            # Bundled and small: the names are only in the Bunch, which reads the set once more.
-            bunch = getattr(datasets, f"load_{spec.target_name}")()
-            names = [str(n) for n in getattr(bunch, "feature_names", [])]
-    except (OSError, UnicodeDecodeError, csv.Error, AttributeError):
-        names = []
-    return names if len(names) == count else [f"x{k}" for k in range(count)]
+    """Feature names (core/data/readable.py), else x0, x1, ..."""
+    return feature_names(spec.source, spec.target, count) or [f"x{k}" for k in range(count)]
 
 
 def _features(x: np.ndarray, columns: list[str]) -> list[Feature]:

@@ -242,9 +242,10 @@ def test_probabilities_from_sigmoid_softmax_and_logits() -> None:
 
 
 def test_word_indices_decode_with_the_keras_loader_offset() -> None:
-    words = {1: "the", 2: "film", 3: "was", 4: "great"}  # imdb_word_index.json, inverted
+    words = {"the": 1, "film": 2, "was": 3, "great": 4}  # imdb_word_index.json
     # Keras shifts each index by 3: 1 starts a review, 2 is a word outside num_words, 0 pads.
-    assert decode_sequence([1, 4, 5, 6, 7, 2, 0, 0], words) == "the film was great ?"
+    # The one decoder (core/data/readable.py) the data preview uses too.
+    assert decode_sequence([1, 4, 5, 6, 7, 2, 0, 0], words) == "[START] the film was great [OOV]"
 
 
 def test_cli_prints_matrix_table_and_mistakes(iris_run: Path, capsys: pytest.CaptureFixture) -> None:
