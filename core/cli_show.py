@@ -6,9 +6,12 @@ import argparse
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nnbench.core.text import cell_pad, cell_width, printable
+
+if TYPE_CHECKING:
+    from nnbench.core.cli_common import Subcommands
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -86,20 +89,21 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_show_commands(sub: Any) -> None:
-    """Their parsers, under ``nnbench``'s subcommands."""
+def add_show_commands(sub: Subcommands, runs_dir: argparse.ArgumentParser) -> None:
+    """summary, data, graph and explain, under ``nnbench``'s subcommands (none reads runs, so none
+    takes ``runs_dir``)."""
     summary = sub.add_parser("summary", help="print the model summary of a preset")
     summary.add_argument("preset", metavar="PRESET|PATH")
-    summary.set_defaults(func=cmd_summary)
+    summary.set_defaults(func=cmd_summary, native_log=True)
     data = sub.add_parser("data", help="show a preset's data: class balance and samples")
     data.add_argument("preset", metavar="PRESET|PATH")
     data.add_argument("--width", type=int, help="columns to draw in (default: the terminal's)")
-    data.set_defaults(func=cmd_data)
+    data.set_defaults(func=cmd_data, native_log=True)
     graph = sub.add_parser("graph", help="draw a preset's model as boxes and arrows")
     graph.add_argument("preset", metavar="PRESET|PATH")
     graph.add_argument("--png", metavar="FILE",
                        help="also write keras.utils.plot_model's image (needs pydot and graphviz)")
-    graph.set_defaults(func=cmd_graph)
+    graph.set_defaults(func=cmd_graph, native_log=True)
     explain = sub.add_parser("explain", help="what a loss, optimizer, metric, layer, callback or "
                                              "parameter does (English or Korean)")
     explain.add_argument("name", nargs="?", metavar="NAME",

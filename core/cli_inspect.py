@@ -1,0 +1,133 @@
+"""``nnbench`` commands that read what is stored: runs, evaluate, compare, export, presets."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from typing import TYPE_CHECKING
+
+from nnbench.core.cli_common import runs_dir_of
+from nnbench.core.errors import NnbenchError
+from nnbench.core.format import fmt_logs, fmt_value
+from nnbench.core.text import cell_cut, cell_pad, cell_width, printable
+
+if TYPE_CHECKING:
+    from nnbench.core.cli_common import Subcommands
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from nnbench.core.export import export_target, refuse_overwrite, write_script
+    from nnbench.core.native_log import native_stderr_to
+
+    if args.output:
+        refuse_overwrite(args.output, force=args.force)  # before the slow part, not after it
+    with native_stderr_to():  # exporting builds the model once to check it: TensorFlow talks
+        script = export_target(args.preset, runs_dir_of(args), epochs=args.epochs)
+    if args.output:
+        path = write_script(script, args.output, force=args.force)
+        print(f"wrote {path}", file=sys.stderr)
+    else:
+        sys.stdout.write(script)
+    return 0
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from nnbench.core.preset import DEFAULT_PRESET, bundled_presets
+    from nnbench.core.user_presets import user_presets, user_presets_dir
+
+    mine = user_presets()
+    yours = {path.stem for path, _ in mine}
+    print("bundled (inside nnbench):")
+    for name, description in bundled_presets().items():
+        mark = " (default)" if name == DEFAULT_PRESET else ""
+        hidden = "  [yours of this name wins]" if name in yours else ""
+        print(f"  {name:<22}{printable(description)}{mark}{hidden}")
+    print(f"yours ({printable(str(user_presets_dir()))}):")
+    if not mine:
+        print("  none yet: save one in the app with Ctrl+S")
+    for path, description in mine:
+        print(f"  {printable(path.stem):<22}{printable(description)}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from nnbench.core.evaluate import evaluate_run, evaluation_report
+    from nnbench.core.native_log import native_stderr_to
+    from nnbench.core.runs import RunStore
+
+    folder = RunStore(runs_dir_of(args)).resolve(args.run)
+    if args.limit < 0:
+        raise NnbenchError(f"--limit must be 0 or more, not {args.limit}")
+    with native_stderr_to():
+        evaluation = evaluate_run(folder, split=args.split)
+
+    width = shutil.get_terminal_size((100, 24)).columns
+    print(evaluation_report(evaluation, limit=args.limit, true=args.true, predicted=args.predicted,
+                            width=width))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from nnbench.core.compare import compare, comparison_report
+    from nnbench.core.runs import RunStore
+
+    store = RunStore(runs_dir_of(args))
+    print(comparison_report(compare([store.resolve(run) for run in args.runs])))
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from nnbench.core.runs import RunStore
+
+    store = RunStore(runs_dir_of(args))
+    runs = store.list()
+    if not runs:
+        print(f"no runs yet in {printable(store.root)}")
+        return 0
+    rows = [("run", "status", "epochs", "best", "test")]
+    for r in runs:
+        if r.unreadable:
+            rows.append((printable(r.run_id), "unreadable", "", "", printable(r.unreadable)))
+            continue
+        best = (f"{printable(r.monitor)} {fmt_value(r.best_value)} @{r.best_epoch}"
+                if r.best_value is not None and r.monitor else "")
+        epochs = f"{r.epochs_done}/{r.epochs}" if r.epochs else str(r.epochs_done)
+        run = printable(r.run_id) + (f" ({printable(r.note)})" if r.note else "")
+        rows.append((cell_cut(run, 64), r.status, epochs, best,
+                     printable(fmt_logs({k: v for k, v in r.test_metrics.items() if v is not None}))))
+    widths = [max(cell_width(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join([cell_pad(row[0], widths[0]), cell_pad(row[1], widths[1]),
+                         cell_pad(row[2], widths[2], ">"), cell_pad(row[3], widths[3]), row[4]]
+                        ).rstrip())
+    print(f"({printable(store.root)})")
+    return 0
+
+
+def add_inspect_commands(sub: Subcommands, runs_dir: argparse.ArgumentParser) -> None:
+    """export, presets, runs, evaluate and compare, under ``nnbench``'s subcommands."""
+    export = sub.add_parser("export", parents=[runs_dir],
+                            help="print a preset, or a run, as a plain Keras script")
+    export.add_argument("preset", metavar="PRESET|PATH|RUN",
+                        help="a preset, or a run id or folder: the script redoes that run")
+    export.add_argument("-o", "--output", metavar="FILE", help="write the script to FILE")
+    export.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    export.add_argument("--epochs", type=int, help="override the preset's epochs")
+    export.set_defaults(func=cmd_export)
+    sub.add_parser("presets", help="list the bundled presets and yours, with where each lives"
+                   ).set_defaults(func=cmd_presets)
+    sub.add_parser("runs", parents=[runs_dir], help="list runs").set_defaults(func=cmd_runs)
+    evaluate = sub.add_parser("evaluate", parents=[runs_dir],
+                              help="confusion matrix, per-class scores and mistakes of a run")
+    evaluate.add_argument("run", metavar="RUN", help="a run id (or the start of one) or a run folder")
+    evaluate.add_argument("--split", choices=("test", "validation"),
+                          help="the data to predict on (default: test, else validation)")
+    evaluate.add_argument("--true", metavar="CLASS", help="only mistakes whose true class is CLASS")
+    evaluate.add_argument("--predicted", metavar="CLASS", help="only mistakes predicted as CLASS")
+    evaluate.add_argument("--limit", type=int, default=10, help="mistakes to show (default 10)")
+    evaluate.set_defaults(func=cmd_evaluate)
+    compare = sub.add_parser("compare", parents=[runs_dir],
+                             help="the preset keys that differ between runs, and their results")
+    compare.add_argument("runs", nargs="+", metavar="RUN")
+    compare.set_defaults(func=cmd_compare)
