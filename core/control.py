@@ -1,24 +1,35 @@
 """Controls that reach a run from any process: a small file in the run folder the trainer polls.
 
-    <run>/control.json   {"stop": false, "stop_after_epoch": true, "pause": false}
+    <run>/control.json   {"stop": false, "stop_after_epoch": true, "pause": false,
+                          "learning_rate": {"value": 0.0001, "seq": 2},
+                          "patience": {"value": 10, "seq": 1}}
 
 Any reader (the app that started the run, an app attached later, ``nnbench stop``) writes it with
 ``request``; the run's own process is its only reader, between batches, at most every
 ``POLL_SECONDS`` (one ``os.stat`` then), so the cost per batch stays negligible.
+
+Steering (``steer``): a new learning rate or EarlyStopping patience for the running fit. Each value
+carries a sequence number, so the trainer applies a request once, and asking for the learning rate
+again after ReduceLROnPlateau lowered it applies it again; asking only for patience never undoes
+what ReduceLROnPlateau did.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import queue
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+from nnbench.core.errors import NnbenchError
 
 CONTROL_FILE = "control.json"
 POLL_SECONDS = 0.1
@@ -28,6 +39,34 @@ Action = Literal["stop", "stop_after_epoch", "pause", "resume"]
 
 class StopNow(Exception):
     """Raised inside fit() to leave it before the next batch."""
+
+
+STEERABLE = ("learning_rate", "patience")
+MAX_PATIENCE = 100_000
+"""As many epochs as a preset may have (catalog's epochs limit): more would mean "never"."""
+
+
+@dataclass(frozen=True)
+class Steer:
+    """A wish to change the running fit: a new learning rate and/or EarlyStopping patience."""
+
+    learning_rate: float | None = None
+    patience: int | None = None
+
+
+def check_steer(learning_rate: float | None, patience: int | None) -> Steer:
+    """The request as a ``Steer``, refused (NnbenchError) when it asks for nothing or a value Keras
+    would train nonsense with."""
+    if learning_rate is None and patience is None:
+        raise NnbenchError("nothing to change: give a learning rate (--lr 1e-4) and/or a "
+                           "patience (--patience 10)")
+    if learning_rate is not None and not (math.isfinite(learning_rate) and learning_rate > 0):
+        raise NnbenchError(f"the learning rate must be a number above 0 (e.g. 1e-4), not "
+                           f"{learning_rate}")
+    if patience is not None and not 0 <= patience <= MAX_PATIENCE:
+        raise NnbenchError(f"patience must be a whole number of epochs from 0 to {MAX_PATIENCE:,}, "
+                           f"not {patience}")
+    return Steer(learning_rate, patience)
 
 
 @dataclass
@@ -41,6 +80,12 @@ class TrainControls:
     pause: threading.Event = field(default_factory=threading.Event)
     reason: str = ""
     """Why a stop was asked for ("signal SIGTERM", "control file"), for the run's event log."""
+    steering: queue.SimpleQueue[Steer] = field(default_factory=queue.SimpleQueue)
+    """Learning rate / patience changes waiting for the trainer's next batch."""
+
+    def steer(self, learning_rate: float | None = None, patience: int | None = None) -> None:
+        """Change the running fit's learning rate and/or patience before its next batch."""
+        self.steering.put(check_steer(learning_rate, patience))
 
 
 def read_controls(run_dir: Path) -> dict[str, bool]:
@@ -53,12 +98,57 @@ def read_controls(run_dir: Path) -> dict[str, bool]:
     return {k: bool(data.get(k)) for k in ("stop", "stop_after_epoch", "pause")}
 
 
+def _read_raw(run_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((run_dir / CONTROL_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write(run_dir: Path, state: dict[str, Any]) -> None:
+    tmp = run_dir / f".{CONTROL_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(state), encoding="utf-8")
+    os.replace(tmp, run_dir / CONTROL_FILE)
+
+
+def read_steering(run_dir: Path) -> dict[str, tuple[float, int]]:
+    """``{"learning_rate": (value, seq), "patience": (value, seq)}`` for the wishes in the file."""
+    out: dict[str, tuple[float, int]] = {}
+    for key, wish in _read_raw(run_dir).items():
+        if key not in STEERABLE or not isinstance(wish, dict):
+            continue
+        value, seq = wish.get("value"), wish.get("seq")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and isinstance(seq, int):
+            out[key] = (float(value), seq)
+    return out
+
+
+def steer(run_dir: str | Path, learning_rate: float | None = None,
+          patience: int | None = None) -> Steer:
+    """Ask the process training ``run_dir`` for a new learning rate and/or patience.
+
+    Raises NnbenchError for a value it refuses, OSError when the folder can't be written."""
+    wish = check_steer(learning_rate, patience)
+    run_dir = Path(run_dir)
+    state = _read_raw(run_dir)
+    for key, value in (("learning_rate", wish.learning_rate), ("patience", wish.patience)):
+        if value is not None:
+            before = state.get(key)
+            seq = before.get("seq", 0) if isinstance(before, dict) else 0
+            state[key] = {"value": value, "seq": (seq if isinstance(seq, int) else 0) + 1}
+    _write(run_dir, state)
+    return wish
+
+
 def request(run_dir: str | Path, action: Action) -> None:
     """Ask the process training ``run_dir`` to stop, stop after the epoch, pause or resume.
 
     Raises OSError when the folder can't be written (the caller says so)."""
     run_dir = Path(run_dir)
-    state = read_controls(run_dir) or {"stop": False, "stop_after_epoch": False, "pause": False}
+    raw = _read_raw(run_dir)  # steering wishes in the file stay as they are
+    state: dict[str, Any] = read_controls(run_dir) or {"stop": False, "stop_after_epoch": False,
+                                                       "pause": False}
     if action == "resume":
         state["pause"] = False
     elif action == "pause":
@@ -66,9 +156,7 @@ def request(run_dir: str | Path, action: Action) -> None:
     else:
         state[action] = True
         state["pause"] = False  # a paused run must wake up to see the stop
-    tmp = run_dir / f".{CONTROL_FILE}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(state), encoding="utf-8")
-    os.replace(tmp, run_dir / CONTROL_FILE)
+    _write(run_dir, {**{k: v for k, v in raw.items() if k in STEERABLE}, **state})
 
 
 class ControlFile:
@@ -78,6 +166,8 @@ class ControlFile:
         self.path = run_dir / CONTROL_FILE
         self.checked = 0.0
         self.mtime: int | None = None
+        self.steered: dict[str, int] = {}
+        """The last sequence number applied per steerable value."""
         # A control file left from an earlier process of this run (resume) must not stop this one.
         with contextlib.suppress(OSError):
             self.path.unlink()
@@ -104,6 +194,15 @@ class ControlFile:
             controls.pause.set()
         else:
             controls.pause.clear()
+        new: dict[str, Any] = {}
+        for key, (value, seq) in read_steering(self.path.parent).items():
+            if seq > self.steered.get(key, 0):
+                self.steered[key] = seq
+                new[key] = int(value) if key == "patience" else value
+        if new:
+            # A hand-edited file with a value steer() refuses: nothing to apply.
+            with contextlib.suppress(NnbenchError):
+                controls.steer(**new)
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

@@ -31,6 +31,11 @@ def _epochs(n: int) -> str:
     return f"{n} epoch{'s' if n != 1 else ''}"
 
 
+def _when(epoch: int, batch: int | None) -> str:
+    """Where in the run a steered change took effect: "epoch 3 after batch 12", "epoch 3"."""
+    return f"epoch {epoch}" + (f" after batch {batch}" if batch else "")
+
+
 def describe(event: ev.Event) -> list[Line]:
     """The lines for ``event``; [] for the ones a log does not show (batches, epoch starts)."""
     match event:
@@ -60,8 +65,14 @@ def describe(event: ev.Event) -> list[Line]:
                                   f"{printable(fmt_logs(event.logs))}{lr}  "
                                   f"{fmt_seconds(event.seconds)}{patience}")]
         case ev.LearningRateChanged():
+            if event.steered:
+                return [Line("lr", f"{_when(event.epoch, event.batch)}: learning rate set "
+                                   f"{fmt_lr(event.old)} -> {fmt_lr(event.new)} (steered)")]
             return [Line("lr", f"epoch {event.epoch}: learning rate {fmt_lr(event.old)} -> "
                                f"{fmt_lr(event.new)}")]
+        case ev.PatienceChanged():
+            return [Line("lr", f"{_when(event.epoch, event.batch)}: EarlyStopping patience set "
+                               f"{event.old} -> {event.new} (steered)")]
         case ev.CheckpointSaved():
             value = (f" ({printable(event.monitor)} {fmt_value(event.value)})"
                      if event.value is not None else "")

@@ -125,6 +125,24 @@ class LearningRateChanged:
     epoch: int
     old: float
     new: float
+    steered: bool = False
+    """Set by a person (``nnbench steer``, the app's steer dialog), not by a callback."""
+    batch: int | None = None
+    """Batches of ``epoch`` done before a steered change took effect; None: at the epoch's end
+    (ReduceLROnPlateau)."""
+    steps: int | None = None
+    """Batches in an epoch, when known: where within the epoch the change sits on a chart."""
+
+
+@dataclass(frozen=True)
+class PatienceChanged:
+    """A person changed EarlyStopping's patience while the run trained."""
+
+    epoch: int
+    old: int
+    new: int
+    batch: int | None = None
+    steps: int | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +198,7 @@ Event = (
     | EpochEnded
     | EarlyStopped
     | LearningRateChanged
+    | PatienceChanged
     | CheckpointSaved
     | NonFiniteLoss
     | Paused
@@ -199,6 +218,7 @@ EVENT_TYPES: dict[str, type] = {
         EpochEnded,
         EarlyStopped,
         LearningRateChanged,
+        PatienceChanged,
         CheckpointSaved,
         NonFiniteLoss,
         Paused,

@@ -4,6 +4,8 @@ after TensorFlow has loaded.
 ``EventAdapter`` is a thin adapter (as keras/src/callbacks/progbar_logger.py is): it turns what
 Keras's own callbacks did into plain events and reads the stop / stop-after-epoch / pause wishes of
 the caller — in this process (threading.Event) or another one (the run folder's control file).
+A learning rate or patience a person steers to (core/control.py) is applied before the next
+batch, and is an event of its own.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import keras
 
 from nnbench.core import clock
-from nnbench.core.control import ControlFile, StopNow, TrainControls
+from nnbench.core.control import ControlFile, Steer, StopNow, TrainControls
 from nnbench.core.events import (
     BatchProgress,
     CheckpointSaved,
@@ -27,6 +29,8 @@ from nnbench.core.events import (
     Event,
     LearningRateChanged,
     NonFiniteLoss,
+    Notice,
+    PatienceChanged,
     Paused,
 )
 
@@ -93,6 +97,8 @@ class EventAdapter(keras.callbacks.Callback):
         self.ckpt = checkpoint
         self.on_epoch_done = on_epoch_done
         self.epoch = 0
+        self.batches_done = 0
+        """Batches of the epoch in flight finished (where a steered change takes effect)."""
         self.epoch_start = 0.0
         self.paused_time = 0.0
         self.last_emit = 0.0
@@ -118,6 +124,7 @@ class EventAdapter(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.epoch = epoch + 1
+        self.batches_done = 0
         self.epoch_start = self.last_batch = clock.monotonic()
         self.paused_time = 0.0
         # last_emit is not reset: the throttle spans epochs. The learning rate is the one read
@@ -137,8 +144,36 @@ class EventAdapter(keras.callbacks.Callback):
         if controls.stop_after_epoch.is_set() and not self.told_stop_after_epoch:
             self.told_stop_after_epoch = True
             self.emit(ControlRequested("stop_after_epoch"))
+        while not controls.steering.empty():
+            self._steer(controls.steering.get_nowait())
+
+    def _steer(self, wish: Steer) -> None:
+        """Apply a steered learning rate / patience now, between two batches, and say so."""
+        epoch, batch, steps = max(self.epoch, 1), self.batches_done, self.steps
+        if wish.learning_rate is not None:
+            old = self._learning_rate()
+            try:
+                self.model.optimizer.learning_rate = wish.learning_rate
+            except (TypeError, ValueError, AttributeError) as exc:
+                self.emit(Notice(f"learning rate not changed: {exc}"))
+            else:
+                new = self._learning_rate()
+                if old is not None and new is not None and not math.isclose(old, new):
+                    # The epoch's end compares against this: a steered change is told once.
+                    self.lr = self.lr_before = new
+                    self.emit(LearningRateChanged(epoch, old, new, steered=True, batch=batch,
+                                                  steps=steps))
+        if wish.patience is not None:
+            es = self.es
+            if es is None:
+                self.emit(Notice("patience not changed: this run has no EarlyStopping callback"))
+            elif int(es.patience) != wish.patience:
+                old_patience, es.patience = int(es.patience), wish.patience
+                self.emit(PatienceChanged(epoch, old_patience, wish.patience, batch=batch,
+                                          steps=steps))
 
     def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self.batches_done = batch
         self._poll()
         controls = self.controls
         if controls.pause.is_set() and not controls.stop.is_set():
@@ -154,7 +189,7 @@ class EventAdapter(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         now = clock.monotonic()
-        done = batch + 1
+        done = self.batches_done = batch + 1
         steps = self.steps
         if done > 1:
             self.step_seconds = now - self.last_batch

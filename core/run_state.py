@@ -9,6 +9,7 @@ and ``nnbench runs`` / ``attach`` all read it, so they can't disagree.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -54,6 +55,9 @@ class RunState:
     events_seen: int = 0
     stop_requested: str | None = None
     """'stop' or 'stop_after_epoch' once asked; the header says "stopping"."""
+    steering: list[ev.LearningRateChanged | ev.PatienceChanged] = field(default_factory=list)
+    """What a person changed while the run trained (``nnbench steer``, the app): marked on the
+    curves, redone by the exported script."""
 
     # --- the reducer --------------------------------------------------------------------------
 
@@ -112,7 +116,14 @@ class RunState:
                 self.batch = None
                 if event.run_dir:
                     self.run_dir = event.run_dir
-            case ev.Notice() | ev.LearningRateChanged() | ev.CheckpointSaved() | ev.NonFiniteLoss():
+            case ev.LearningRateChanged():
+                if event.steered:
+                    self.steering.append(event)
+            case ev.PatienceChanged():
+                self.steering.append(event)
+                if self.patience is not None:  # the status line shows the new patience now
+                    self.patience = dataclasses.replace(self.patience, patience=event.new)
+            case ev.Notice() | ev.CheckpointSaved() | ev.NonFiniteLoss():
                 pass  # their log lines (above) are all a view shows of them
             case _:
                 # mypy flags an Event type with no case here: a new event is never silently dropped.

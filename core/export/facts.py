@@ -43,6 +43,8 @@ class _Script:
     epochs: int
     imports: set[str] = field(default_factory=set)
     helpers: list[list[str]] = field(default_factory=list)
+    steering: list[tuple[int, int, str, float]] = field(default_factory=list)
+    """What a person changed while the run trained (core/export/schedule_code.py)."""
 
     @property
     def loss(self) -> str:

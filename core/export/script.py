@@ -16,14 +16,15 @@ from nnbench.core.preset import Preset
 
 
 def export_script(preset: Preset, *, epochs: int | None = None,
-                  facts: DataFacts | None = None) -> str:
+                  facts: DataFacts | None = None,
+                  steering: list[tuple[int, int, str, float]] | None = None) -> str:
     """The preset as a runnable Python script using Keras alone.
 
     Raises:
         NnbenchError: the preset cannot be built or written as a script (the message says where).
     """
     facts = facts or _static_facts(preset)
-    script = _Script(preset, facts, epochs or preset.fit.epochs)
+    script = _Script(preset, facts, epochs or preset.fit.epochs, steering=list(steering or []))
     data_lines = _data_code(script)  # first: a folder's input shape is known from its options
     model_lines = _model_code(script)
     compile_lines = _compile_code(script)
@@ -106,14 +107,17 @@ def export_run(run: str | Path, runs_dir: str | Path | None = None, *,
         raise ExportError(f"{preset_file}: cannot read the run's preset ({exc}); the run folder "
                           "may be incomplete") from None
     preset = loads_preset(text, file=str(preset_file))
-    started = [e for e in read_events(folder / "events.jsonl") if isinstance(e, RunStarted)]
+    events = read_events(folder / "events.jsonl")
+    started = [e for e in events if isinstance(e, RunStarted)]
     facts = _static_facts(preset)
     if started:
         info = started[0].data
         facts = DataFacts(task=_task_of(info.num_classes),
                           input_shape=tuple(info.input_shape) if info.input_shape else None)
         epochs = epochs or started[0].epochs
-    return export_script(preset, epochs=epochs, facts=facts)
+    from nnbench.core.export.schedule_code import steering_of
+
+    return export_script(preset, epochs=epochs, facts=facts, steering=steering_of(events))
 
 
 def export_target(target: str, runs_dir: str | Path | None = None, *,

@@ -11,6 +11,7 @@ from nnbench.core import catalog
 from nnbench.core.errors import PresetError
 from nnbench.core.export.facts import _Script
 from nnbench.core.export.literals import ExportError, _attribute, _call, literal
+from nnbench.core.export.schedule_code import callbacks_brackets
 
 TASKS = ("binary", "multiclass", "regression")
 CATEGORICAL_LOSSES = ("categorical_crossentropy", "kl_divergence")
@@ -174,8 +175,9 @@ def _fit_lines(script: _Script) -> list[str]:
         body += ["    x_train, y_train,", "    batch_size=BATCH_SIZE,",
                  "    validation_data=None if x_val is None else (x_val, y_val),",
                  f"    shuffle={literal(fit.shuffle)},"]
-    body += ["    epochs=EPOCHS,", "    callbacks=[", *[f"        {c}," for c in callbacks],
-             "    ],", ")"]
+    opens, closes = callbacks_brackets(script)  # a steered run's changes as a schedule
+    body += ["    epochs=EPOCHS,", f"    callbacks={opens}", *[f"        {c}," for c in callbacks],
+             f"    {closes}", ")"]
     if script.folders:
         body += ["if test_ds is not None:",
                  "    print(model.evaluate(test_ds, verbose=0, return_dict=True))"]
