@@ -34,9 +34,11 @@ from nnbench.core.cli_inspect import (
     cmd_presets,
     cmd_runs,
 )
+from nnbench.core.cli_lr_find import add_lr_find_command
 from nnbench.core.cli_print import ConsolePrinter, format_logs
 from nnbench.core.cli_run import add_run_commands, cmd_attach, cmd_resume, cmd_stop, cmd_train
 from nnbench.core.cli_show import add_show_commands
+from nnbench.core.cli_steer import add_steer_command
 from nnbench.core.errors import NnbenchError
 from nnbench.core.text import printable
 
@@ -65,6 +67,8 @@ COMMAND_GROUPS: tuple[AddCommands, ...] = (
     add_run_commands,
     add_show_commands,
     add_inspect_commands,
+    add_steer_command,
+    add_lr_find_command,
     # A new command group: one line here, e.g. ``add_devices_command,`` (its module imported above).
     # ``--help`` lists the commands in this order.
     add_open_command,

@@ -147,3 +147,37 @@ def test_a_steer_that_makes_no_sense_is_refused_with_what_to_do(tmp_path: Path, 
     assert "e.g." in caught.value.message or "--lr" in caught.value.message or (
         "whole number" in caught.value.message)
     assert not (tmp_path / control.CONTROL_FILE).exists()
+
+
+def test_nnbench_steer_reaches_a_run_training_elsewhere_and_says_what_it_did(
+        runs_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import threading
+
+    from nnbench.core import cli
+
+    controls = control.TrainControls()
+    controls.pause.set()  # held before its first batch until the steer's control file arrives
+    started = threading.Event()
+    seen: list = []
+
+    def listener(event) -> None:
+        seen.append(event)
+        if isinstance(event, ev.RunStarted):
+            started.set()
+
+    thread = threading.Thread(target=Trainer(tiny_preset(fit={"epochs": 2}), runs_dir,
+                                             listeners=[listener], controls=controls).run)
+    thread.start()
+    try:
+        assert started.wait(60)
+        run_id = seen[0].run_id
+        code = cli.main(["steer", run_id[:15], "--lr", "0.005", "--runs-dir", str(runs_dir)])
+    finally:
+        controls.pause.clear()
+        thread.join(60)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "learning rate set 0.001 -> 0.005 (steered)" in captured.out
+    assert seen[-1].status == "finished"
+    assert cli.main(["steer", run_id, "--patience", "3", "--runs-dir", str(runs_dir)]) == 2
+    assert "is not training (it is finished)" in capsys.readouterr().err
