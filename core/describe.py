@@ -13,6 +13,7 @@ from typing import Literal, assert_never
 
 from nnbench.core import events as ev
 from nnbench.core.format import fmt_logs, fmt_lr, fmt_seconds, fmt_shape, fmt_value
+from nnbench.core.system_load import starved_text
 from nnbench.core.text import printable
 
 Kind = Literal["start", "epoch", "info", "notice", "lr", "checkpoint", "warning", "early", "error",
@@ -107,6 +108,10 @@ def describe(event: ev.Event) -> list[Line]:
                 error = printable(event.error or "unknown error", newlines=True)
                 return [Line("error", f"failed after {epochs}: {title}{error}")]
             return [Line("stopped", f"{event.status} after {epochs}")]
+        case ev.SystemLoad():
+            # The Train view's sparklines show the load; words only for a GPU Python can't feed.
+            starved = starved_text(event)
+            return [Line("warning", starved)] if starved else []
         case ev.BatchProgress() | ev.EpochStarted():
             return []  # the progress line shows them; a log of every batch would drown the story
         case _:

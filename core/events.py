@@ -178,6 +178,44 @@ class Evaluated:
     metrics: dict[str, float]
 
 
+@dataclass(frozen=True)
+class GpuLoad:
+    """One GPU over an epoch, as NVML reports it: utilisation in percent, memory in bytes."""
+
+    index: int
+    name: str
+    util_mean: float
+    util_peak: float
+    memory_mean: float
+    memory_peak: float
+    memory_total: int
+    used_by_run: bool | None = None
+    """True when NVML lists the training process on it; None when NVML can't say."""
+
+
+@dataclass(frozen=True)
+class SystemLoad:
+    """The machine's load over an epoch (core/system_load.py): means and peaks of samples taken
+    about once a second. CPU in percent (the process tree: of one core, as ``top``; the host: of
+    all cores), memory in bytes (the process tree's resident set; the host's RAM in use)."""
+
+    epoch: int
+    samples: int
+    cpu_count: int
+    process_cpu_mean: float
+    process_cpu_peak: float
+    process_rss_mean: float
+    process_rss_peak: float
+    host_cpu_mean: float
+    host_cpu_peak: float
+    host_ram_mean: float
+    host_ram_peak: float
+    host_ram_total: int
+    gpus: list[GpuLoad] = field(default_factory=list)
+    partial: bool = False
+    """True for a live update while the epoch runs; the epoch's own record (at its end) is False."""
+
+
 RunStatus = Literal["running", "finished", "stopped", "failed", "interrupted"]
 
 
@@ -204,6 +242,7 @@ Event = (
     | Paused
     | ControlRequested
     | Evaluated
+    | SystemLoad
     | RunFinished
 )
 Listener = Callable[[Event], None]
@@ -224,6 +263,7 @@ EVENT_TYPES: dict[str, type] = {
         Paused,
         ControlRequested,
         Evaluated,
+        SystemLoad,
         RunFinished,
     )
 }
@@ -263,5 +303,7 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     if cls is EpochEnded and data.get("early_stopping"):
         data["early_stopping"] = EarlyStoppingState(**_fields(EarlyStoppingState,
                                                             data["early_stopping"]))
+    if cls is SystemLoad:
+        data["gpus"] = [GpuLoad(**_fields(GpuLoad, gpu)) for gpu in data.get("gpus") or []]
     event: Event = cls(**data)
     return event

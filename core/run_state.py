@@ -19,6 +19,7 @@ from nnbench.core import events as ev
 from nnbench.core.describe import Line, describe
 from nnbench.core.format import NOT_A_METRIC
 from nnbench.core.monitor import Monitor
+from nnbench.core.system_load import load_points
 
 MAX_LOG_LINES = 5000
 
@@ -58,6 +59,11 @@ class RunState:
     steering: list[ev.LearningRateChanged | ev.PatienceChanged] = field(default_factory=list)
     """What a person changed while the run trained (``nnbench steer``, the app): marked on the
     curves, redone by the exported script."""
+    system: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    """The machine's load per epoch (SystemLoad, core/system_load.py ``load_points``): process_cpu,
+    process_rss, host_cpu, host_ram, gpu0_util, gpu0_memory, ... -> [(epoch, value)]."""
+    system_load: ev.SystemLoad | None = None
+    """The latest SystemLoad: current values, GPU names, totals."""
 
     # --- the reducer --------------------------------------------------------------------------
 
@@ -123,6 +129,8 @@ class RunState:
                 self.steering.append(event)
                 if self.patience is not None:  # the status line shows the new patience now
                     self.patience = dataclasses.replace(self.patience, patience=event.new)
+            case ev.SystemLoad():
+                self._system_load(event)
             case ev.Notice() | ev.CheckpointSaved() | ev.NonFiniteLoss():
                 pass  # their log lines (above) are all a view shows of them
             case _:
@@ -149,6 +157,15 @@ class RunState:
         self.best = self._best()
         if self.status in ("idle", "starting"):
             self.status = "running"
+
+    def _system_load(self, event: ev.SystemLoad) -> None:
+        # An epoch's live updates, and a resumed run's repeated epoch, replace its earlier point.
+        self.system_load = event
+        for key, value in load_points(event).items():
+            points = self.system.setdefault(key, [])
+            while points and points[-1][0] >= event.epoch:
+                points.pop()
+            points.append((event.epoch, value))
 
     def _best(self) -> tuple[int, float] | None:
         """EarlyStopping's own word when it watches the monitor, else the same rule applied here."""

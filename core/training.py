@@ -40,6 +40,7 @@ from nnbench.core.events import (
 from nnbench.core.keras_env import import_keras
 from nnbench.core.preset import Preset
 from nnbench.core.runs import RunRecorder, RunStore
+from nnbench.core.system_load import SYSTEM_CSV, SystemMonitor
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,9 @@ class Trainer:
         ))
         for text in [*info.notes, *notices]:
             self.emit(Notice(text))
+        # The machine's load per epoch (core/system_load.py): sampled on a thread of its own.
+        system = SystemMonitor(self.emit, run_dir / SYSTEM_CSV).start()
+        self.listeners.append(system)
         adapter = EventAdapter(self.emit, epochs=self.epochs, steps=steps, batch_size=fit.batch_size,
                                controls=self.controls, control_file=ControlFile(run_dir),
                                early_stopping=es, checkpoint=ckpt, on_epoch_done=self._epoch_done)
@@ -193,6 +197,8 @@ class Trainer:
             # "Stop now" leaves fit() by an exception, skipping on_train_end where CSVLogger
             # closes history.csv; closing twice is harmless.
             csv_logger.on_train_end()
+            system.close()
+            self.listeners.remove(system)
         if self.non_finite is not None:
             bad = self.non_finite
             raise TrainingError(
