@@ -2,330 +2,53 @@
 
 ``evaluate_run(run_dir)`` loads the run's ``preset.toml`` and ``model.keras`` (the model the run
 ended with: the restored best weights when EarlyStopping restored them), reloads the data with
-``core.data.load_data`` exactly as training did (same preset, same seed, so the same split), and
-predicts on the test split, or on the validation split when the run has no test split.
+``core.data.load_data`` as training did (same preset, same seed, so the same split), and predicts
+on the test split, or on the validation split when the run has no test split.
 
 Classification: the confusion matrix (rows are true classes, columns predicted ones, as
 scikit-learn's ``confusion_matrix``), per-class precision / recall / F1 / support (scikit-learn's
 ``precision_recall_fscore_support`` with ``zero_division=0``), accuracy, and the samples it gets
-most confidently wrong. Regression: a residual summary and the largest residuals. Every sample
-shown carries what a person needs to see it: the text, the row with its column names, or the
-pixels.
+most confidently wrong. Regression: a residual summary and the largest residuals. The samples
+shown carry what a person needs to see them (the text, the row with its column names, the
+pixels); only theirs are kept (``core/evaluate_samples.py``).
+
+The pieces: ``evaluate_types`` (what an evaluation holds), ``evaluate_metrics`` (the numbers),
+``evaluate_samples`` (which samples are kept, read as a person sees them), ``evaluate_draw``
+(mistakes drawn as the data preview draws samples), ``evaluate_report`` (``nnbench evaluate``'s
+text) and ``evaluate_cli`` (its options). Their public names import from here too.
 
 TensorFlow and Keras load only inside ``evaluate_run``; importing this module stays instant.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import dataclasses
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 
-from nnbench.core.data.readable import cached_word_index, decode_sequence, feature_names
+from nnbench.core.data.readable import decode_sequence as decode_sequence
 from nnbench.core.errors import DataError, NnbenchError, PresetError
+from nnbench.core.evaluate_metrics import as_probabilities as as_probabilities
+from nnbench.core.evaluate_metrics import class_scores as class_scores
+from nnbench.core.evaluate_metrics import confusion_matrix as confusion_matrix
+from nnbench.core.evaluate_metrics import macro_average as macro_average
+from nnbench.core.evaluate_metrics import residual_order, residual_summary
+from nnbench.core.evaluate_report import evaluation_report as evaluation_report
+from nnbench.core.evaluate_samples import ArraySamples, FolderSamples, mistakes_to_keep
+from nnbench.core.evaluate_types import DEFAULT_MISTAKES as DEFAULT_MISTAKES
+from nnbench.core.evaluate_types import QUANTILES as QUANTILES
+from nnbench.core.evaluate_types import SHOWN
+from nnbench.core.evaluate_types import ClassScores as ClassScores
+from nnbench.core.evaluate_types import EvaluateError as EvaluateError
+from nnbench.core.evaluate_types import Evaluation as Evaluation
+from nnbench.core.evaluate_types import Example as Example
+from nnbench.core.evaluate_types import Mistake as Mistake
+from nnbench.core.evaluate_types import Residual as Residual
+from nnbench.core.evaluate_types import ResidualSummary as ResidualSummary
 
-QUANTILES = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
-"""The residual quantiles a summary reports."""
-
-DEFAULT_MISTAKES = 20
-
-
-class EvaluateError(NnbenchError):
-    """A run cannot be evaluated: no model, an unreadable preset, data that is not available."""
-
-    title = "Cannot evaluate"
-
-
-# --- what an evaluation holds ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Example:
-    """One sample as a person sees it.
-
-    ``kind`` says which field holds it: ``text`` (text folders, decoded IMDB/Reuters reviews),
-    ``row`` (tabular data: (column name, value) pairs, values as in the data file, before scaling),
-    ``image`` (``pixels``: height x width x channels, or height x width), ``sequence`` (word
-    indices that could not be decoded) or ``values`` (any other array, flattened into ``row``).
-    """
-
-    kind: Literal["text", "row", "image", "sequence", "values"]
-    text: str | None = None
-    row: tuple[tuple[str, float], ...] = ()
-    pixels: np.ndarray | None = field(default=None, compare=False, repr=False)
-
-    def one_line(self, width: int = 80) -> str:
-        """A single-line description that fits ``width`` characters (for lists and the CLI)."""
-        if self.kind == "text" and self.text is not None:
-            line = " ".join(self.text.split())
-        elif self.kind in ("row", "values"):
-            line = "  ".join(f"{name}={_short(value)}" for name, value in self.row)
-        elif self.kind == "image" and self.pixels is not None:
-            shape = "x".join(str(d) for d in self.pixels.shape)
-            line = (f"image {shape}, pixel values {_short(float(self.pixels.min()))}.."
-                    f"{_short(float(self.pixels.max()))}")
-        else:
-            line = self.text or ""
-        return line if len(line) <= width else line[: max(width - 1, 0)] + "…"
-
-
-@dataclass(frozen=True)
-class ClassScores:
-    """Precision, recall, F1 and support of one class (or their macro average)."""
-
-    name: str
-    precision: float
-    recall: float
-    f1: float
-    support: int
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """A sample the model got wrong: its position in the evaluated split, the true class, the
-    predicted class and the probability the model gave the predicted class."""
-
-    index: int
-    true: int
-    predicted: int
-    probability: float
-    true_name: str
-    predicted_name: str
-    example: Example
-
-
-@dataclass(frozen=True)
-class Residual:
-    """A regression sample: ``residual = true - predicted``."""
-
-    index: int
-    true: float
-    predicted: float
-    residual: float
-    example: Example
-
-
-@dataclass(frozen=True)
-class ResidualSummary:
-    count: int
-    mean: float
-    """Mean residual (true - predicted): the bias; positive means the model predicts too low."""
-    mae: float
-    rmse: float
-    r2: float | None
-    quantiles: dict[float, float]
-    largest: list[Residual]
-    """The largest absolute residuals, largest first."""
-
-
-@dataclass
-class Evaluation:
-    run_id: str
-    run_dir: str
-    preset_name: str
-    source: str
-    task: str
-    """"binary", "multiclass" or "regression"."""
-    split: Literal["test", "validation"]
-    samples: int
-    notes: list[str] = field(default_factory=list)
-    """What a person should know about how the numbers came about (which split, and why)."""
-    class_names: list[str] = field(default_factory=list)
-    confusion: np.ndarray | None = None
-    """(classes, classes) counts: row = true class, column = predicted class."""
-    per_class: list[ClassScores] = field(default_factory=list)
-    macro: ClassScores | None = None
-    accuracy: float | None = None
-    y_true: np.ndarray | None = field(default=None, repr=False)
-    y_pred: np.ndarray | None = field(default=None, repr=False)
-    """Predicted class indices (classification) or predicted values (regression)."""
-    probabilities: np.ndarray | None = field(default=None, repr=False)
-    """(samples, classes) probabilities (a sigmoid output p becomes [1 - p, p])."""
-    residuals: ResidualSummary | None = None
-    _examples: _ExampleSource | None = field(default=None, repr=False)
-
-    @property
-    def is_classification(self) -> bool:
-        return self.task != "regression"
-
-    @property
-    def confidence(self) -> np.ndarray:
-        """The probability the model gave the class it predicted, per sample."""
-        assert self.probabilities is not None and self.y_pred is not None
-        return self.probabilities[np.arange(len(self.y_pred)), self.y_pred]
-
-    def class_index(self, name_or_index: int | str) -> int:
-        """A class given by index or by name; an ``EvaluateError`` names the choices."""
-        if isinstance(name_or_index, (int, np.integer)) and 0 <= name_or_index < len(self.class_names):
-            return int(name_or_index)
-        text = str(name_or_index)
-        if text in self.class_names:
-            return self.class_names.index(text)
-        if text.isdigit() and int(text) < len(self.class_names):
-            return int(text)
-        raise EvaluateError(f"no class {text!r} in run {self.run_id}; the classes are "
-                            f"{', '.join(self.class_names)} (or their numbers 0.."
-                            f"{len(self.class_names) - 1})")
-
-    def mistake_indices(self, *, true: int | str | None = None,
-                        predicted: int | str | None = None) -> np.ndarray:
-        """Indices of the wrong predictions, most confident first (ties: lower index first)."""
-        if not self.is_classification:
-            return np.array([], dtype=np.int64)
-        assert self.y_true is not None and self.y_pred is not None
-        wrong = self.y_true != self.y_pred
-        if true is not None:
-            wrong &= self.y_true == self.class_index(true)
-        if predicted is not None:
-            wrong &= self.y_pred == self.class_index(predicted)
-        indices = np.flatnonzero(wrong)
-        # Stable sort on -confidence keeps equal confidences in index order.
-        return indices[np.argsort(-self.confidence[indices], kind="stable")]
-
-    def mistakes(self, *, true: int | str | None = None, predicted: int | str | None = None,
-                 limit: int | None = DEFAULT_MISTAKES) -> list[Mistake]:
-        """The samples the model gets most confidently wrong, filtered by true or predicted class."""
-        if not self.is_classification:
-            return []
-        indices = self.mistake_indices(true=true, predicted=predicted)
-        if limit is not None:
-            indices = indices[:limit]
-        assert self.y_true is not None and self.y_pred is not None
-        confidence = self.confidence
-        return [Mistake(index=int(i), true=int(self.y_true[i]), predicted=int(self.y_pred[i]),
-                        probability=float(confidence[i]),
-                        true_name=self.class_names[int(self.y_true[i])],
-                        predicted_name=self.class_names[int(self.y_pred[i])],
-                        example=self.example(int(i)))
-                for i in indices]
-
-    def example(self, index: int) -> Example:
-        """Sample ``index`` of the evaluated split, as a person sees it."""
-        if self._examples is None:
-            return Example("values", text=f"sample {index}")
-        return self._examples.example(index)
-
-
-# --- metrics (from the confusion matrix, as scikit-learn computes them) -------------------------
-
-
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int) -> np.ndarray:
-    """Counts with rows = true class, columns = predicted class (scikit-learn's layout)."""
-    matrix = np.zeros((classes, classes), dtype=np.int64)
-    np.add.at(matrix, (np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)), 1)
-    return matrix
-
-
-def class_scores(matrix: np.ndarray, class_names: Sequence[str]) -> list[ClassScores]:
-    """Per-class precision, recall, F1, support; 0 where a ratio has nothing to divide by (as
-    scikit-learn's ``zero_division=0``)."""
-    tp = np.diag(matrix).astype(np.float64)
-    predicted = matrix.sum(axis=0).astype(np.float64)
-    support = matrix.sum(axis=1)
-    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
-    recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
-    total = precision + recall
-    f1 = np.divide(2 * precision * recall, total, out=np.zeros_like(tp), where=total > 0)
-    return [ClassScores(str(name), float(p), float(r), float(f), int(s))
-            for name, p, r, f, s in zip(class_names, precision, recall, f1, support, strict=True)]
-
-
-def macro_average(scores: Sequence[ClassScores]) -> ClassScores:
-    return ClassScores("macro avg", float(np.mean([s.precision for s in scores])),
-                       float(np.mean([s.recall for s in scores])),
-                       float(np.mean([s.f1 for s in scores])), int(sum(s.support for s in scores)))
-
-
-def residual_summary(y_true: np.ndarray, y_pred: np.ndarray, examples: _ExampleSource | None,
-                     largest: int = 10) -> ResidualSummary:
-    y_true = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)
-    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(len(y_pred), -1)
-    residual = y_true - y_pred
-    flat = residual.reshape(-1)
-    variance = float(np.var(y_true.reshape(-1)))
-    r2 = 1.0 - float(np.mean(flat ** 2)) / variance if variance > 0 else None
-    # One residual per sample for the ranking: the largest of its outputs.
-    per_sample = np.abs(residual).max(axis=1)
-    order = np.argsort(-per_sample, kind="stable")[:largest]
-    rows = []
-    for i in order:
-        j = int(np.argmax(np.abs(residual[i])))
-        rows.append(Residual(int(i), float(y_true[i, j]), float(y_pred[i, j]), float(residual[i, j]),
-                             examples.example(int(i)) if examples else Example("values")))
-    return ResidualSummary(
-        count=len(y_true), mean=float(flat.mean()), mae=float(np.abs(flat).mean()),
-        rmse=float(math.sqrt(float(np.mean(flat ** 2)))), r2=r2,
-        quantiles={q: float(np.quantile(flat, q)) for q in QUANTILES}, largest=rows)
-
-
-def as_probabilities(outputs: np.ndarray, notes: list[str]) -> np.ndarray:
-    """(samples, classes) probabilities from a model's outputs: a sigmoid column p becomes
-    [1 - p, p]; outputs that are not probabilities (a linear last layer: logits) get a softmax or
-    sigmoid first, and a note says so."""
-    outputs = np.asarray(outputs, dtype=np.float64)
-    if outputs.ndim == 1:
-        outputs = outputs.reshape(-1, 1)
-    if outputs.shape[1] == 1:
-        p = outputs[:, 0]
-        if p.size and (p.min() < 0 or p.max() > 1):
-            notes.append("the model's output is not a probability (no sigmoid on the last layer): "
-                         "a sigmoid was applied to read it as one")
-            p = 1.0 / (1.0 + np.exp(-p))
-        return np.stack([1.0 - p, p], axis=1)
-    sums = outputs.sum(axis=1)
-    if outputs.size and (outputs.min() < 0 or not np.allclose(sums, 1.0, atol=1e-3)):
-        notes.append("the model's outputs are not probabilities (no softmax on the last layer): "
-                     "a softmax was applied to read them as probabilities")
-        shifted = outputs - outputs.max(axis=1, keepdims=True)
-        exp = np.exp(shifted)
-        return exp / exp.sum(axis=1, keepdims=True)
-    return outputs
-
-
-# --- how samples are shown ----------------------------------------------------------------------
-
-
-class _ExampleSource:
-    """Turns an index of the evaluated split into an ``Example``."""
-
-    def __init__(self, *, x: np.ndarray | None = None, feature_names: list[str] | None = None,
-                 texts: list[str] | None = None,
-                 word_index: dict[str, int] | None = None, image_scale: float = 1.0,
-                 image: bool = False) -> None:
-        self.x = x
-        self.feature_names = feature_names
-        self.texts = texts
-        self.word_index = word_index
-        self.image_scale = image_scale
-        self.image = image
-
-    def example(self, index: int) -> Example:
-        if self.texts is not None:
-            return Example("text", text=self.texts[index])
-        if self.x is None:
-            return Example("values", text=f"sample {index}")
-        sample = self.x[index]
-        if self.image:
-            return Example("image", pixels=np.asarray(sample, dtype=np.float32) * self.image_scale)
-        if sample.dtype.kind in "iu" and sample.ndim == 1 and self.feature_names is None:
-            if self.word_index is not None:
-                return Example("text", text=decode_sequence(sample, self.word_index))
-            words = [int(v) for v in sample if v != 0]
-            return Example("sequence", text=" ".join(str(v) for v in words))
-        flat = np.asarray(sample).reshape(-1)
-        names = self.feature_names if self.feature_names and len(self.feature_names) == len(flat) \
-            else [f"x{i}" for i in range(len(flat))]
-        kind: Literal["row", "values"] = "row" if self.feature_names else "values"
-        # float32 -> its shortest decimal (5.8, not 5.800000190734863), as in the data file
-        values = [float(str(v)) if isinstance(v, np.floating) else float(v) for v in flat]
-        return Example(kind, row=tuple(zip(names, values, strict=True)))
-
-
-# --- evaluating a run -----------------------------------------------------------------------------
+Samples: TypeAlias = ArraySamples | FolderSamples
 
 
 def evaluate_run(run_dir: str | Path, *, split: Literal["test", "validation"] | None = None
@@ -336,11 +59,53 @@ def evaluate_run(run_dir: str | Path, *, split: Literal["test", "validation"] | 
 
     Raises:
         EvaluateError: no run folder, no model.keras, an unreadable preset.toml or model, no test
-            or validation data, or data that cannot be reloaded (offline, moved files).
+            or validation data, or data that cannot be reloaded (offline, moved or broken files).
     """
+    run = Path(run_dir)
+    preset, model_path = _read_run(run)
+    from nnbench.core.keras_env import import_keras
+
+    keras = import_keras()
+    fit = preset.fit
+    if fit.seed is not None:
+        keras.utils.set_random_seed(fit.seed)  # as the Trainer does before loading the data
+    data, raw = _load(preset, run)
+    model = _load_model(keras, model_path)
+
+    notes: list[str] = []
+    chosen = _choose_split(data, split, run.name, notes)
+    info = data.info
+    samples: Samples
+    if data.x_train is not None:
+        x, y = (data.x_test, data.y_test) if chosen == "test" else (data.x_val, data.y_val)
+        assert y is not None  # _choose_split chose a split that exists
+        outputs = model.predict(x, batch_size=fit.batch_size, verbose=0)
+        samples = ArraySamples(raw.x_test if chosen == "test" else raw.x_val, preset.data)
+    else:
+        ds = data.test_ds if chosen == "test" else data.val_ds
+        outputs, y = _predict_batches(model, ds, preset.data.target_name)
+        samples = FolderSamples(preset, chosen, info.class_names or [], len(y))
+
+    evaluation = Evaluation(run_id=run.name, run_dir=str(run), preset_name=preset.name,
+                            source=preset.data.source, task=data.task, split=chosen,
+                            samples=len(y), notes=notes)
+    if data.task == "regression":
+        evaluation.y_true, evaluation.y_pred = np.asarray(y), np.asarray(outputs)
+        evaluation.kept = samples.examples(residual_order(y, outputs)[:SHOWN].tolist())
+        evaluation.residuals = residual_summary(np.asarray(y), np.asarray(outputs),
+                                                evaluation.kept, largest=SHOWN)
+        return evaluation
+    _score(evaluation, np.asarray(outputs), np.asarray(y), info, model_path)
+    assert evaluation.y_true is not None and evaluation.y_pred is not None
+    evaluation.kept = samples.examples(
+        mistakes_to_keep(evaluation.y_true, evaluation.y_pred, evaluation.confidence))
+    return evaluation
+
+
+def _read_run(run: Path) -> tuple[Any, Path]:
+    """The run's preset and its model file; an ``EvaluateError`` says what is missing."""
     from nnbench.core.preset import loads_preset
 
-    run = Path(run_dir)
     if not run.is_dir():
         raise EvaluateError(f"no run folder at {run}; `nnbench runs` lists the runs")
     preset_path, model_path = run / "preset.toml", run / "model.keras"
@@ -360,59 +125,80 @@ def evaluate_run(run_dir: str | Path, *, split: Literal["test", "validation"] | 
                               f"`nnbench resume {run.name}`"}.get(
             status or "", "the run ended without saving a model; train it again")
         raise EvaluateError(f"{run}: no model.keras ({why})")
+    return preset, model_path
 
+
+def _load(preset: Any, run: Path) -> tuple[Any, Any]:
+    """The data as the run trained on it, and the same data as in its files (unscaled).
+
+    An array source loads once, unscaled, and is scaled here as ``load_data`` scales it (its own
+    ``_scale``, the training statistics): the rows a person is shown stay as in the data file
+    without loading the data set a second time. Folders scale inside their pipelines; their
+    samples are read from the files.
+    """
     from nnbench.core.data import load_data
-    from nnbench.core.keras_env import import_keras
 
-    keras = import_keras()
-    fit = preset.fit
-    if fit.seed is not None:
-        keras.utils.set_random_seed(fit.seed)  # as the Trainer does before loading the data
+    spec = preset.data
+    folder = spec.scheme in ("images", "text")
     try:
-        data = load_data(preset.data, fit)
+        raw = load_data(spec if folder or spec.scaling == "none"
+                        else spec.model_copy(update={"scaling": "none"}), preset.fit)
     except DataError as exc:
         raise EvaluateError(f"cannot reload the data of run {run.name}: {exc.message}") from None
+    if folder or spec.scaling == "none":
+        return raw, raw
+    from nnbench.core.data.arrays import _scale
+
+    sequences = raw.x_train.dtype.kind in "iu"
+    x_train, x_val, x_test = _scale(raw.x_train, raw.x_val, raw.x_test, spec.scaling, sequences, [])
+    if raw.x_val is not None and raw.x_val is raw.x_test:
+        x_val = x_test  # fit.validation_data = "test": one array, as load_data gives it
+
+    def as_x(a: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else np.ascontiguousarray(a, dtype=raw.x_train.dtype)
+
+    return dataclasses.replace(raw, x_train=as_x(x_train), x_val=as_x(x_val),
+                               x_test=as_x(x_test)), raw
+
+
+def _load_model(keras: Any, model_path: Path) -> Any:
     try:
-        model = keras.saving.load_model(model_path, compile=False)
+        return keras.saving.load_model(model_path, compile=False)
     except Exception as exc:  # a truncated or foreign file: say which, never a traceback
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise EvaluateError(f"{model_path}: cannot load the model ({reason}); the file may be "
                             "incomplete; train the run again") from None
 
-    notes: list[str] = []
-    chosen = _choose_split(data, split, run.name, notes)
-    info = data.info
-    if data.x_train is not None:
-        x, y = (data.x_test, data.y_test) if chosen == "test" else (data.x_val, data.y_val)
-        outputs = model.predict(x, batch_size=fit.batch_size, verbose=0)
-        examples = _array_examples(preset, data, x, chosen)
-    else:
-        ds = data.test_ds if chosen == "test" else data.val_ds
-        x_kept, y_parts, out_parts = [], [], []
-        image = preset.data.scheme == "images"
-        for x_batch, y_batch in ds:  # one pass: labels and predictions stay in step
+
+def _predict_batches(model: Any, ds: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """One pass over a folder's dataset: labels and predictions stay in step; no sample kept."""
+    import tensorflow as tf
+
+    y_parts, out_parts = [], []
+    try:
+        for x_batch, y_batch in ds:
             out_parts.append(np.asarray(model.predict_on_batch(x_batch)))
             y_parts.append(np.asarray(y_batch))
-            if image:
-                x_kept.append(np.asarray(x_batch))
-        outputs, y = np.concatenate(out_parts), np.concatenate(y_parts)
-        x = np.concatenate(x_kept) if x_kept else None
-        examples = _folder_examples(preset, chosen, info.class_names or [], x)
+    except tf.errors.OpError as exc:  # a file that decoded at training time and no longer does
+        reason = " ".join(str(exc.message).split())[:200]
+        raise EvaluateError(f"{where}: a file of the evaluated split cannot be read ({reason}); "
+                            "remove or replace it, then evaluate again") from None
+    if not y_parts:
+        raise EvaluateError(f"{where}: the evaluated split holds no files; put some in it, or "
+                            "evaluate the other split with --split")
+    return np.concatenate(out_parts), np.concatenate(y_parts)
 
-    evaluation = Evaluation(run_id=run.name, run_dir=str(run), preset_name=preset.name,
-                            source=preset.data.source, task=data.task, split=chosen,
-                            samples=len(y), notes=notes, _examples=examples)
-    if data.task == "regression":
-        evaluation.y_true, evaluation.y_pred = np.asarray(y), np.asarray(outputs)
-        evaluation.residuals = residual_summary(np.asarray(y), np.asarray(outputs), examples)
-        return evaluation
-    probabilities = as_probabilities(np.asarray(outputs), notes)
+
+def _score(evaluation: Evaluation, outputs: np.ndarray, y: np.ndarray, info: Any,
+           model_path: Path) -> None:
+    """Fill in a classifier's probabilities, confusion matrix and scores."""
+    probabilities = as_probabilities(outputs, evaluation.notes)
     k = probabilities.shape[1]
     names = list(info.class_names or [str(i) for i in range(max(k, info.num_classes or 0))])
     if len(names) != k:
         raise EvaluateError(f"{model_path}: the model has {k} outputs but the data has "
                             f"{len(names)} classes; it cannot be read as a classifier of this data")
-    y_true = np.asarray(y).reshape(-1).astype(np.int64)
+    y_true = y.reshape(-1).astype(np.int64)
     y_pred = probabilities.argmax(axis=1)
     matrix = confusion_matrix(y_true, y_pred, k)
     scores = class_scores(matrix, names)
@@ -423,7 +209,6 @@ def evaluate_run(run_dir: str | Path, *, split: Literal["test", "validation"] | 
     evaluation.accuracy = float(np.trace(matrix) / max(int(matrix.sum()), 1))
     evaluation.y_true, evaluation.y_pred = y_true, y_pred
     evaluation.probabilities = probabilities
-    return evaluation
 
 
 def _status(run: Path) -> str | None:
@@ -460,131 +245,3 @@ def _choose_split(data: Any, split: str | None, run_id: str,
     if split == "test" and getattr(data, "x_val", None) is data.x_test and data.x_test is not None:
         notes.append("the run also validated on this test split (fit.validation_data = \"test\")")
     return split  # type: ignore[return-value]
-
-
-def _array_examples(preset: Any, data: Any, x: np.ndarray, split: str) -> _ExampleSource:
-    spec = preset.data
-    if x.dtype.kind in "iu":  # word indices (imdb, reuters)
-        return _ExampleSource(x=x, word_index=cached_word_index(spec.source.partition(":")[2])
-                              if spec.source.startswith("keras:") else None)
-    if x.ndim >= 3:  # images: height x width (x channels)
-        return _ExampleSource(x=x, image=True,
-                              image_scale=255.0 if spec.scaling == "divide255" else 1.0)
-    raw = x
-    if spec.scaling == "standardize":
-        # The row as it is in the data file: the same split without scaling (splitting doesn't
-        # depend on scaling, so the rows line up).
-        from nnbench.core.data import load_data
-
-        unscaled = load_data(spec.model_copy(update={"scaling": "none"}), preset.fit)
-        raw = unscaled.x_test if split == "test" else unscaled.x_val
-    elif spec.scaling == "divide255":
-        raw = x * np.float32(255.0)
-    return _ExampleSource(x=raw, feature_names=feature_names(
-        spec.source, spec.target, int(np.prod(x.shape[1:]))))
-
-
-def _folder_examples(preset: Any, split: str, class_names: list[str],
-                     x: np.ndarray | None) -> _ExampleSource:
-    spec = preset.data
-    if spec.scheme == "images":
-        return _ExampleSource(x=x, image=True,
-                              image_scale=255.0 if spec.scaling == "divide255" else 1.0)
-    return _ExampleSource(texts=_folder_texts(preset, split, class_names))
-
-
-def _folder_texts(preset: Any, split: str, class_names: list[str]) -> list[str] | None:
-    """The texts of a text folder's evaluated split, in the order its dataset yields them (Keras
-    yields test files and the validation subset unshuffled, so a second read lines up)."""
-    from nnbench.core.keras_env import import_keras
-
-    keras = import_keras()
-    root = Path(preset.data.target_name).expanduser()
-    fit = preset.fit
-    has_split = (root / "train").is_dir() and (root / "test").is_dir()
-    train_dir, test_dir = (root / "train", root / "test") if has_split else (root, None)
-    read = keras.utils.text_dataset_from_directory
-    try:
-        if split == "test" or fit.validation_data == "test":
-            ds = read(test_dir, class_names=class_names, shuffle=False, batch_size=fit.batch_size,
-                      verbose=False)
-        else:
-            ds = read(train_dir, validation_split=fit.validation_split, subset="both", shuffle=True,
-                      seed=fit.seed or 0, batch_size=fit.batch_size, verbose=False)[1]
-        return [bytes(t).decode("utf-8", errors="replace")
-                for texts, _ in ds for t in texts.numpy()]
-    except (ValueError, TypeError):
-        return None
-
-
-def _short(value: float) -> str:
-    if value is None or not math.isfinite(value):
-        return str(value)
-    if value == int(value) and abs(value) < 1e9:
-        return str(int(value))
-    size = abs(value)
-    return f"{value:.3g}" if size < 1e-3 or size >= 1e5 else f"{value:.4g}"
-
-
-# --- the report `nnbench evaluate` prints ---------------------------------------------------------
-
-
-def evaluation_report(evaluation: Evaluation, *, limit: int = 10, true: int | str | None = None,
-                      predicted: int | str | None = None, width: int = 100) -> str:
-    """The confusion matrix with class names, the per-class table and the top mistakes (or, for
-    regression, the residual summary and the largest residuals), as plain text lines."""
-    from nnbench.core.text import cell_cut, cell_pad, printable
-
-    e = evaluation
-    lines = [f"run {printable(e.run_id)} ({printable(e.preset_name)})  data {printable(e.source)}  "
-             f"{e.split} split, {e.samples:,} samples"]
-    lines += [f"note: {printable(note)}" for note in e.notes]
-    if not e.is_classification:
-        r = e.residuals
-        assert r is not None
-        lines += ["", "residuals (true - predicted)",
-                  f"  mean {_short(r.mean)}  MAE {_short(r.mae)}  RMSE {_short(r.rmse)}"
-                  + (f"  R2 {r.r2:.4f}" if r.r2 is not None else ""),
-                  "  quantiles  " + "  ".join(f"{q:.0%} {_short(v)}" for q, v in r.quantiles.items()),
-                  "", f"largest residuals ({min(limit, len(r.largest))} of {r.count:,})"]
-        for item in r.largest[:limit]:
-            head = (f"  #{item.index:<5} true {_short(item.true):>9}  predicted "
-                    f"{_short(item.predicted):>9}  residual {_short(item.residual):>9}  ")
-            lines.append(head + printable(item.example.one_line(max(width - len(head), 10))))
-        return "\n".join(lines)
-
-    names = [printable(n) for n in e.class_names]
-    matrix = e.confusion
-    assert matrix is not None and e.accuracy is not None and e.macro is not None
-    label_w = min(max(len("true \\ predicted"), *(len(n) for n in names)), 20)
-    digits = len(f"{int(matrix.max()) if matrix.size else 0:,}")
-    cell_w = max(digits, min(max(len(n) for n in names), 10)) + 2
-    lines += ["", f"accuracy {e.accuracy:.4f}  ({int(np.trace(matrix)):,} of {int(matrix.sum()):,})",
-              "", "confusion matrix (rows: true class, columns: predicted class)"]
-    header = cell_pad("true \\ predicted", label_w) + "".join(
-        cell_pad(cell_cut(n, cell_w - 2), cell_w, ">") for n in names)
-    lines.append(header)
-    for name, row in zip(names, matrix, strict=True):
-        lines.append(cell_pad(cell_cut(name, label_w), label_w)
-                     + "".join(f"{int(v):>{cell_w},}" for v in row))
-    lines += ["", cell_pad("class", label_w) + f"{'precision':>11}{'recall':>9}{'f1':>9}{'support':>9}"]
-    for s in [*e.per_class, e.macro]:
-        lines.append(cell_pad(cell_cut(printable(s.name), label_w), label_w)
-                     + f"{s.precision:>11.4f}{s.recall:>9.4f}{s.f1:>9.4f}{s.support:>9,}")
-    wrong = e.mistake_indices(true=true, predicted=predicted)
-    which = []
-    if true is not None:
-        which.append(f"true {names[e.class_index(true)]}")
-    if predicted is not None:
-        which.append(f"predicted {names[e.class_index(predicted)]}")
-    shown = e.mistakes(true=true, predicted=predicted, limit=limit)
-    lines += ["", f"most confident mistakes{' (' + ', '.join(which) + ')' if which else ''}: "
-                  f"{len(shown)} of {len(wrong):,}"]
-    for m in shown:
-        head = (f"  #{m.index:<5} true {cell_pad(cell_cut(printable(m.true_name), 14), 14)} "
-                f"predicted {cell_pad(cell_cut(printable(m.predicted_name), 14), 14)} "
-                f"p={m.probability:.3f}  ")
-        lines.append(head + printable(m.example.one_line(max(width - len(head), 10))))
-    if not shown:
-        lines.append("  none")
-    return "\n".join(lines)

@@ -34,6 +34,9 @@ class PictureRow:
 
     pictures: list[Picture]
     gap: int = 1
+    captions: tuple[tuple[str, ...], ...] = ()
+    """Lines under each picture's label, picture by picture (the evaluation's mistakes: the
+    predicted class and its probability); drawn by ``blocks_plain`` / ``blocks_rich``."""
 
 
 Block = str | PictureRow
@@ -283,3 +286,68 @@ def _half_block(upper: tuple[int, ...], lower: tuple[int, ...]) -> Any:
         segment = _STYLES[upper, lower] = Segment("▀", Style.from_color(colour(upper),
                                                                        colour(lower)))
     return segment
+
+
+# --- the same drawing for samples from elsewhere (the evaluation's mistakes) ----------------------
+
+
+def picture_grid(pictures: list[Picture], width: int,
+                 captions: list[tuple[str, ...]] | None = None) -> list[Block]:
+    """``pictures`` in rows that fit ``width``, as the preview's grid, each with its caption
+    lines (``captions``, one tuple a picture) under its label."""
+    rows = _grid(pictures, width)
+    if not captions:
+        return rows
+    out: list[Block] = []
+    at = 0
+    for row in rows:
+        if isinstance(row, PictureRow):
+            out.append(PictureRow(row.pictures, row.gap,
+                                  tuple(captions[at:at + len(row.pictures)])))
+            at += len(row.pictures)
+        else:
+            out.append(row)
+    return out
+
+
+def wrap_text(text: str, width: int, most: int = TEXT_LINES) -> list[str]:
+    """``text`` in at most ``most`` lines of ``width`` cells, as the preview wraps its samples."""
+    return _wrap(text, width, most)
+
+
+def _caption_lines(row: PictureRow) -> list[str]:
+    side = max(p.pixels.shape[1] for p in row.pictures)
+    count = max((len(c) for c in row.captions), default=0)
+    return [(" " * row.gap).join(
+        cell_pad(cell_cut(printable(c[k]) if k < len(c) else "", side), side)
+        for c in row.captions).rstrip() for k in range(count)]
+
+
+def blocks_plain(blocks: list[Block]) -> str:
+    """Blocks as plain text (pictures in shade characters, captions under their labels)."""
+    out: list[str] = []
+    for block in blocks:
+        if isinstance(block, PictureRow):
+            out.extend("".join(line).rstrip() for line in _picture_lines(block, _shade))
+            out.append(_labels(block))
+            out.extend(_caption_lines(block))
+        else:
+            out.append(block)
+    return "\n".join(out)
+
+
+def blocks_rich(blocks: list[Block]) -> Any:
+    """Blocks as a Rich renderable (pictures in coloured half-blocks, captions under them)."""
+    from rich.console import Group
+    from rich.text import Text
+
+    parts: list[Any] = []
+    for block in blocks:
+        if isinstance(block, PictureRow):
+            parts.append(_HalfBlocks(block))
+            parts.append(Text(_labels(block), no_wrap=True, overflow="crop"))
+            parts.extend(Text(line, style="dim", no_wrap=True, overflow="crop")
+                         for line in _caption_lines(block))
+        else:
+            parts.append(Text(block, no_wrap=True, overflow="crop"))
+    return Group(*parts)

@@ -107,13 +107,50 @@ def test_mistakes_filter_by_true_and_predicted_class(iris) -> None:
 def test_tabular_examples_are_rows_with_column_names_before_scaling(iris) -> None:
     from sklearn.datasets import load_iris
 
-    example = iris.example(0)
+    mistakes = iris.mistakes(limit=None)
+    assert mistakes, "two epochs on iris leave mistakes (seed 7)"
+    example = mistakes[0].example
     assert example.kind == "row"
     assert [name for name, _ in example.row] == list(load_iris().feature_names)
     values = np.array([v for _, v in example.row])
     # The preset standardizes; the example shows the measurements as in the data set.
     assert np.isclose(load_iris().data, values, atol=1e-6).all(axis=1).any()
     assert "sepal length (cm)=" in example.one_line()
+
+
+def test_only_the_mistakes_samples_are_kept(iris) -> None:
+    wrong = set(iris.mistake_indices().tolist())
+    assert set(iris.kept) == wrong  # fewer than 64 mistakes: every one, and nothing else
+    right = next(i for i in range(iris.samples) if i not in wrong)
+    assert iris.example(right).kind == "none" and "not kept" in iris.example(right).text
+    # No array of the split's inputs stays behind: only labels, predictions and probabilities.
+    big = [name for name, value in vars(iris).items()
+           if isinstance(value, np.ndarray) and value.ndim > 1 and name != "probabilities"
+           and value.shape != iris.confusion.shape]
+    assert big == []
+
+
+def test_kept_mistakes_cover_every_filter_and_stay_bounded() -> None:
+    from nnbench.core.evaluate_samples import mistakes_to_keep
+
+    rng = np.random.default_rng(0)
+    n, k, per = 5000, 12, 8
+    y_true, y_pred = rng.integers(0, k, n), rng.integers(0, k, n)
+    confidence = rng.random(n)
+    kept = set(mistakes_to_keep(y_true, y_pred, confidence, per_filter=per, cell_budget=200))
+    wrong = np.flatnonzero(y_true != y_pred)
+    order = wrong[np.argsort(-confidence[wrong], kind="stable")]
+    assert set(order[:per]) <= kept
+    for c in range(k):
+        assert set(order[y_true[order] == c][:per]) <= kept
+        assert set(order[y_pred[order] == c][:per]) <= kept
+    per_cell = max(1, 200 // (k * (k - 1)))
+    for a in range(k):
+        for b in range(k):
+            cell = order[(y_true[order] == a) & (y_pred[order] == b)]
+            assert set(cell[:per_cell]) <= kept
+    assert kept <= set(wrong.tolist())
+    assert len(kept) <= per * (1 + 2 * k) + 200 < len(wrong)
 
 
 def test_regression_gets_a_residual_summary(runs: Path) -> None:
@@ -164,14 +201,22 @@ def text_run(runs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_text_folder_run_shows_the_reviews_it_got_wrong(text_run: Path) -> None:
+    from nnbench.core.evaluate_samples import FolderSamples
+    from nnbench.core.preset import load_preset
+
     e = evaluate_run(text_run)
     assert e.split == "test" and e.samples == 4 and e.class_names == ["neg", "pos"]
     assert e.probabilities.shape == (4, 2)  # the sigmoid column read as [1 - p, p]
-    texts = {e.example(i).text for i in range(4)}
-    assert texts == {"zebra [bold]zebra[/bold]", "bad", "great", "good fun"}
     # Files come in class order: the first two are the "neg" reviews.
     assert list(e.y_true) == [0, 0, 1, 1]
-    assert {e.example(i).text for i in (0, 1)} == {"zebra [bold]zebra[/bold]", "bad"}
+    by_class = [{"zebra [bold]zebra[/bold]", "bad"}, {"great", "good fun"}]
+    for m in e.mistakes(limit=None):
+        assert m.example.kind == "text" and m.example.text in by_class[m.true]
+    # Every index reads the file the dataset yielded there, though only mistakes are kept.
+    every = FolderSamples(load_preset(text_run / "preset.toml"), "test", e.class_names,
+                          4).examples(range(4))
+    assert {every[0].text, every[1].text} == by_class[0]
+    assert {every[2].text, every[3].text} == by_class[1]
     summary = json.loads((text_run / "summary.json").read_text())
     assert e.accuracy == pytest.approx(summary["test_metrics"]["accuracy"], abs=1e-6)
 
@@ -265,12 +310,17 @@ def test_cli_prints_matrix_table_and_mistakes(iris_run: Path, capsys: pytest.Cap
 def test_an_image_folder_run_shows_pixels_as_they_were_on_disk(runs: Path, tmp_path: Path) -> None:
     import tensorflow as tf
 
+    from nnbench.core.evaluate_samples import FolderSamples
+    from nnbench.core.preset import load_preset
+
+    # The test split swaps the classes' brightness: whatever the model learned, it errs.
     for split, count in (("train", 6), ("test", 3)):
         for label, value in (("cats", 20), ("dogs", 230)):
             folder = tmp_path / "pets" / split / label
             folder.mkdir(parents=True)
+            shown = 250 - value if split == "test" else value
             for i in range(count):
-                pixels = np.full((8, 8, 3), value + i, dtype=np.uint8)
+                pixels = np.full((8, 8, 3), shown + i, dtype=np.uint8)
                 (folder / f"{i}.png").write_bytes(tf.io.encode_png(pixels).numpy())
     preset = tiny_preset(
         data={"source": f"images:{tmp_path / 'pets'}", "image_size": [8, 8], "scaling": "divide255",
@@ -278,10 +328,17 @@ def test_an_image_folder_run_shows_pixels_as_they_were_on_disk(runs: Path, tmp_p
         model={"layers": [{"type": "Input", "shape": [8, 8, 3]}, {"type": "Flatten"},
                           {"type": "Dense", "units": 2, "activation": "softmax"}]},
         fit={"epochs": 1, "batch_size": 4, "validation_split": 0.25})
-    e = evaluate_run(_train(preset, runs))
+    run = _train(preset, runs)
+    e = evaluate_run(run)
     assert e.split == "test" and e.samples == 6 and e.class_names == ["cats", "dogs"]
     assert list(e.y_true) == [0, 0, 0, 1, 1, 1]  # test files in class order, unshuffled
-    example = e.example(4)
-    assert example.kind == "image" and example.pixels.shape == (8, 8, 3)
-    assert np.allclose(example.pixels, 231, atol=0.01)  # dogs/1.png, scaled back from /255
-    assert "image 8x8x3" in example.one_line()
+    mistakes = e.mistakes(limit=None)
+    assert len(mistakes) >= 3  # at least one whole class is on the wrong side
+    for m in mistakes:
+        i = m.index % 3  # cats/i.png, dogs/i.png
+        assert m.example.kind == "image" and m.example.pixels.shape == (8, 8, 3)
+        assert np.allclose(m.example.pixels, (230 if m.true == 0 else 20) + i, atol=0.01)
+        assert m.example.path.endswith(f"{e.class_names[m.true]}/{i}.png")
+    every = FolderSamples(load_preset(run / "preset.toml"), "test", e.class_names, 6).examples([4])
+    assert np.allclose(every[4].pixels, 21, atol=0.01)  # dogs/1.png, as on disk
+    assert "image 8x8x3" in every[4].one_line()
