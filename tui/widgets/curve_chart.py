@@ -32,6 +32,7 @@ TRAIN_COLOR = 12  # bright blue
 VAL_COLOR = 13  # bright magenta
 BEST_COLOR = 10  # bright green
 STOP_COLOR = 9  # bright red
+STEER_COLOR = 11  # bright yellow: a learning rate or patience a person set mid-run
 SERIES_COLORS = (12, 13, 14, 11, 10, 9, 4, 5)
 
 _MARKUP_COLOR = {
@@ -252,7 +253,10 @@ class CurveChart(Widget):
             return used + width(parts) + extra <= room
 
         cut = False
-        marks = [f"[{markup_color(m.color)}]┊[/] {markup_safe(m.label)}" for m in self.markers.values()]
+        # Markers without a label share the legend of one that has one (several steered changes
+        # are one "┊ lr 1e-4" in the legend, the last one's).
+        marks = [f"[{markup_color(m.color)}]┊[/] {markup_safe(m.label)}" for m in self.markers.values()
+                 if m.label]
         bottom = "  ".join(marks)
         if not marks and title and not fits(names):
             # No markers below: the bottom border has room for the curves ("compare val_loss"

@@ -2,18 +2,52 @@
 
 The Train view and the Runs view both call ``draw_run``: the same series, the same best epoch (by
 EarlyStopping's rule, core/monitor.py) and the same early-stop marker, whichever view shows a run.
+A learning rate or patience a person steered to (core/control.py) is a marker too, where it took
+effect: "epoch 3 after batch 12 of 24" sits at x = 2.5, between epoch 2's point and epoch 3's.
 """
 
 from __future__ import annotations
 
+from nnbench.core import events as ev
+from nnbench.core.format import fmt_lr
 from nnbench.core.run_state import RunState
-from nnbench.tui.widgets.curve_chart import BEST_COLOR, STOP_COLOR, TRAIN_COLOR, VAL_COLOR, CurveChart
+from nnbench.tui.widgets.curve_chart import (
+    BEST_COLOR,
+    STEER_COLOR,
+    STOP_COLOR,
+    TRAIN_COLOR,
+    VAL_COLOR,
+    CurveChart,
+)
 
 
 def _curve(chart: CurveChart, state: RunState, key: str, color: int) -> None:
     points = state.series.get(key)
     if points:
         chart.set_curve(key, [e for e, _ in points], [v for _, v in points], color)
+
+
+def steer_x(change: ev.LearningRateChanged | ev.PatienceChanged) -> float:
+    """Where on the epoch axis a steered change took effect (epoch N's point is at x = N)."""
+    done = change.batch or 0
+    fraction = min(1.0, done / change.steps) if change.steps else (1.0 if done else 0.0)
+    # Clamped to epoch 1: the curves start there; a change inside epoch 1 marks epoch 1.
+    return max(1.0, change.epoch - 1 + fraction)
+
+
+def steer_markers(state: RunState) -> list[tuple[float, str]]:
+    """(x, legend) for each steered change; only the last one names itself in the legend."""
+    out = []
+    for i, change in enumerate(state.steering):
+        last = i == len(state.steering) - 1
+        if isinstance(change, ev.LearningRateChanged):
+            label = f"lr {fmt_lr(change.new)}"
+        else:
+            label = f"patience {change.new}"
+        if last and len(state.steering) > 1:
+            label = f"steered ×{len(state.steering)}, last {label}"
+        out.append((steer_x(change), label if last else ""))
+    return out
 
 
 def draw_run(state: RunState, loss_chart: CurveChart, metric_chart: CurveChart | None) -> None:
@@ -38,4 +72,6 @@ def draw_run(state: RunState, loss_chart: CurveChart, metric_chart: CurveChart |
                          f"best epoch {best[0]}" if best else "", BEST_COLOR)
         chart.set_marker("stop", stopped.stopped_epoch if stopped else None,
                          f"early stop {stopped.stopped_epoch}" if stopped else "", STOP_COLOR)
+        for i, (x, label) in enumerate(steer_markers(state)):
+            chart.set_marker(f"steer{i}", x, label, STEER_COLOR)
         chart.replot()
