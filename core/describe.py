@@ -112,6 +112,11 @@ def describe(event: ev.Event) -> list[Line]:
             # The Train view's sparklines show the load; words only for a GPU Python can't feed.
             starved = starved_text(event)
             return [Line("warning", starved)] if starved else []
+        case ev.LayerHealth():
+            # Only flags that are new this epoch: a dead layer is said once, not every epoch.
+            return [Line("warning", f"epoch {event.epoch}: {printable(f.text)}") for f in event.fired]
+        case ev.ConfusionMatrixUpdated():
+            return []  # the Inside view draws it; in words it would be a table a line
         case ev.BatchProgress() | ev.EpochStarted():
             return []  # the progress line shows them; a log of every batch would drown the story
         case _:

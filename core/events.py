@@ -216,6 +216,77 @@ class SystemLoad:
     """True for a live update while the epoch runs; the epoch's own record (at its end) is False."""
 
 
+@dataclass(frozen=True)
+class LayerStats:
+    """One layer after an epoch (core/layer_health.py): its kernel's statistics, how far the
+    epoch moved it, its gradient on a fixed batch, its dead or saturated units on a fixed sample.
+    None: not measured for this layer (no weights, not a ReLU/sigmoid/tanh layer)."""
+
+    name: str
+    type: str
+    activation: str | None
+    weights: int
+    """Values in the kernel (the layer's largest trainable variable) the statistics describe."""
+    mean: float | None = None
+    std: float | None = None
+    min: float | None = None
+    max: float | None = None
+    histogram: list[int] = field(default_factory=list)
+    """The kernel's values in equal bins from min to max (a sparkline)."""
+    update_ratio: float | None = None
+    """|w_end - w_start| / |w_start| of the kernel over the epoch."""
+    grad_norm: float | None = None
+    """The norm of the gradient of all the layer's trainable variables on the fixed batch."""
+    dead: float | None = None
+    """ReLU family: the share of units that never activated on the sample."""
+    saturated: float | None = None
+    """sigmoid/tanh: the share of units stuck at their limits on most of the sample."""
+    units: int | None = None
+
+
+@dataclass(frozen=True)
+class HealthFlag:
+    """A layer-health rule that holds, in words (core/layer_health.py ``rules``)."""
+
+    layer: str
+    rule: str
+    """"dead", "saturated", "exploding" or "not_finite"."""
+    text: str
+
+
+@dataclass(frozen=True)
+class LayerHealth:
+    """Every layer's health after an epoch, and the rules that fire."""
+
+    epoch: int
+    layers: list[LayerStats]
+    grad_norm: float | None
+    """The whole model's gradient norm on the fixed batch."""
+    flags: list[HealthFlag] = field(default_factory=list)
+    """Every rule that holds after this epoch."""
+    fired: list[HealthFlag] = field(default_factory=list)
+    """The flags that did not hold the epoch before: the lines printed under the epoch."""
+    samples: int = 0
+    """Inputs the activations were measured on (the fixed sample)."""
+    seconds: float = 0.0
+    """What measuring cost (weights, gradient, activations, confusion matrix) this epoch."""
+
+
+@dataclass(frozen=True)
+class ConfusionMatrixUpdated:
+    """A classification run's confusion matrix on a fixed sample of its validation data after an
+    epoch (rows true classes, columns predicted; scikit-learn's layout)."""
+
+    epoch: int
+    class_names: list[str]
+    matrix: list[list[int]]
+    recall: list[float | None]
+    """Per true class; None when the sample holds none of it."""
+    samples: int
+    split: str = "validation"
+    """Where the sample came from: "validation", or "training" for a run without validation."""
+
+
 RunStatus = Literal["running", "finished", "stopped", "failed", "interrupted"]
 
 
@@ -243,6 +314,8 @@ Event = (
     | ControlRequested
     | Evaluated
     | SystemLoad
+    | LayerHealth
+    | ConfusionMatrixUpdated
     | RunFinished
 )
 Listener = Callable[[Event], None]
@@ -264,6 +337,8 @@ EVENT_TYPES: dict[str, type] = {
         ControlRequested,
         Evaluated,
         SystemLoad,
+        LayerHealth,
+        ConfusionMatrixUpdated,
         RunFinished,
     )
 }
@@ -305,5 +380,9 @@ def event_from_dict(data: dict[str, Any]) -> Event:
                                                             data["early_stopping"]))
     if cls is SystemLoad:
         data["gpus"] = [GpuLoad(**_fields(GpuLoad, gpu)) for gpu in data.get("gpus") or []]
+    if cls is LayerHealth:
+        data["layers"] = [LayerStats(**_fields(LayerStats, row)) for row in data.get("layers") or []]
+        for key in ("flags", "fired"):
+            data[key] = [HealthFlag(**_fields(HealthFlag, f)) for f in data.get(key) or []]
     event: Event = cls(**data)
     return event

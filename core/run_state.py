@@ -64,6 +64,10 @@ class RunState:
     process_rss, host_cpu, host_ram, gpu0_util, gpu0_memory, ... -> [(epoch, value)]."""
     system_load: ev.SystemLoad | None = None
     """The latest SystemLoad: current values, GPU names, totals."""
+    health: dict[int, ev.LayerHealth] = field(default_factory=dict)
+    """Epoch -> every layer's health after it (core/layer_health.py): the Inside view's rows."""
+    confusion: dict[int, ev.ConfusionMatrixUpdated] = field(default_factory=dict)
+    """Epoch -> the validation sample's confusion matrix after it (classification runs)."""
 
     # --- the reducer --------------------------------------------------------------------------
 
@@ -131,6 +135,10 @@ class RunState:
                     self.patience = dataclasses.replace(self.patience, patience=event.new)
             case ev.SystemLoad():
                 self._system_load(event)
+            case ev.LayerHealth():
+                self.health[event.epoch] = event  # a resumed run's repeated epoch replaces it
+            case ev.ConfusionMatrixUpdated():
+                self.confusion[event.epoch] = event
             case ev.Notice() | ev.CheckpointSaved() | ev.NonFiniteLoss():
                 pass  # their log lines (above) are all a view shows of them
             case _:

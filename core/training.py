@@ -177,6 +177,9 @@ class Trainer:
         adapter = EventAdapter(self.emit, epochs=self.epochs, steps=steps, batch_size=fit.batch_size,
                                controls=self.controls, control_file=ControlFile(run_dir),
                                early_stopping=es, checkpoint=ckpt, on_epoch_done=self._epoch_done)
+        # Layer health and the confusion matrix after each epoch, on fixed samples (bounded cost).
+        from nnbench.core.health_callback import inside_callbacks
+        inside = inside_callbacks(self.emit, model, data, run_dir)
         # The adapter writes the epoch to events.jsonl before BackupAndRestore saves it: a process
         # killed between the two repeats that epoch on resume rather than losing it.
         backup = keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), double_checkpoint=True,
@@ -187,12 +190,12 @@ class Trainer:
                 validation = (data.x_val, data.y_val) if data.x_val is not None else None
                 model.fit(data.x_train, data.y_train, epochs=self.epochs, batch_size=fit.batch_size,
                           validation_data=validation, shuffle=fit.shuffle,
-                          callbacks=[*callbacks, adapter, backup], verbose=0)
+                          callbacks=[*callbacks, adapter, *inside, backup], verbose=0)
             else:
                 # shuffle=False: the folder loader shuffles the dataset itself, and Keras's default
                 # True only prints a UserWarning for a tf.data input.
                 model.fit(data.train_ds, epochs=self.epochs, validation_data=data.val_ds,
-                          shuffle=False, callbacks=[*callbacks, adapter, backup], verbose=0)
+                          shuffle=False, callbacks=[*callbacks, adapter, *inside, backup], verbose=0)
         finally:
             # "Stop now" leaves fit() by an exception, skipping on_train_end where CSVLogger
             # closes history.csv; closing twice is harmless.
