@@ -2,15 +2,16 @@
 
 Names are Keras's own. Parameter names and defaults come from the Keras constructors
 (``keras_parameters``, ``Param.default``); this file hand-writes only what Keras cannot say: which
-parameters a form shows first, the choices of a field, and the limits of a value (``LIMITS``) that
-both the preset checker and the form apply.
+parameters a form shows first, the choices of a field, the limits of a value (``LIMITS``) that
+both the preset checker and the form apply, and a starting value where Keras has no default (a new
+Dropout's rate, a new Conv2D's kernel_size).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
-from typing import Any
+from typing import Any, Literal, get_args
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,11 @@ class Param:
             return self.own_default
         from nnbench.core.keras_signature import keras_defaults
 
-        return keras_defaults(self.keras).get(self.name)
+        value = keras_defaults(self.keras).get(self.name)
+        if self.name in TUPLE_OR_INT and isinstance(value, tuple) and len(set(value)) == 1:
+            # Conv2D's strides=(1, 1) is the one number Keras also takes: shown as 1, like a 1D's.
+            return value[0]
+        return value
 
 
 @dataclass(frozen=True)
@@ -55,16 +60,24 @@ _act = Param("activation", "choice", None, ACTIVATIONS, help="applied to the lay
 
 
 def _p(name: str, kind: str, default: Any = None, **kw: Any) -> Param:
+    """A layer parameter. ``default`` only for a required one, as the value a new layer starts
+    from: an optional one's default is read from the Keras class (``_keras_defaults``)."""
     return Param(name, kind, default, **kw)
 
 
+def _keras_defaults(kind: LayerKind) -> LayerKind:
+    """The layer's optional parameters take their defaults from ``keras.layers.<name>``."""
+    params = tuple(p if p.required else replace(p, keras=f"layers.{kind.name}") for p in kind.params)
+    return replace(kind, params=params)
+
+
 LAYERS: dict[str, LayerKind] = {
-    kind.name: kind
+    kind.name: _keras_defaults(kind)
     for kind in (
         LayerKind("Input", "core", "Declares the input shape (without the batch axis)",
                   (_p("shape", "shape", required=True, help="e.g. 28, 28 or None for any length"),)),
         LayerKind("Dense", "core", "Fully connected layer: units outputs, each sees every input",
-                  (_p("units", "int", required=True), _act, _p("use_bias", "bool", True))),
+                  (_p("units", "int", required=True), _act, _p("use_bias", "bool"))),
         LayerKind("Activation", "core", "Applies an activation function",
                   (Param("activation", "choice", "relu", ACTIVATIONS, required=True),)),
         LayerKind("Flatten", "reshaping", "Flattens each sample to one vector (28x28 -> 784)"),
@@ -73,41 +86,42 @@ LAYERS: dict[str, LayerKind] = {
         LayerKind("Dropout", "regularization", "Randomly zeroes a fraction of inputs while training",
                   (_p("rate", "float", 0.5, required=True, help="fraction dropped, 0 <= rate < 1"),)),
         LayerKind("BatchNormalization", "normalization", "Normalizes activations per batch",
-                  (_p("momentum", "float", 0.99), _p("epsilon", "float", 0.001))),
+                  (_p("momentum", "float"), _p("epsilon", "float"))),
         LayerKind("Rescaling", "preprocessing", "Multiplies inputs by scale and adds offset",
-                  (_p("scale", "float", 1.0, required=True), _p("offset", "float", 0.0))),
+                  (_p("scale", "float", 1.0, required=True), _p("offset", "float"))),
         LayerKind("Embedding", "core", "Maps integer word indices to dense vectors",
                   (_p("input_dim", "int", required=True, help="vocabulary size"),
                    _p("output_dim", "int", required=True, help="vector size"),
-                   _p("mask_zero", "bool", False))),
+                   _p("mask_zero", "bool"))),
         LayerKind("GlobalAveragePooling1D", "pooling", "Averages over the steps axis: (steps, d) -> (d)"),
         LayerKind("GlobalMaxPooling1D", "pooling", "Max over the steps axis: (steps, d) -> (d)"),
         LayerKind("MaxPooling1D", "pooling", "Downsamples sequences by taking the max",
-                  (_p("pool_size", "int", 2), _p("padding", "choice", "valid", choices=PADDINGS))),
+                  (_p("pool_size", "int"), _p("padding", "choice", choices=PADDINGS))),
         LayerKind("Conv1D", "convolution", "1D convolution over sequences",
                   (_p("filters", "int", required=True), _p("kernel_size", "int", 3, required=True),
-                   _act, _p("padding", "choice", "valid", choices=PADDINGS), _p("strides", "int", 1))),
+                   _act, _p("padding", "choice", choices=PADDINGS), _p("strides", "int"))),
         LayerKind("Conv2D", "convolution", "2D convolution over images (height, width, channels)",
                   (_p("filters", "int", required=True), _p("kernel_size", "int", 3, required=True),
-                   _act, _p("padding", "choice", "valid", choices=PADDINGS), _p("strides", "int", 1))),
+                   _act, _p("padding", "choice", choices=PADDINGS), _p("strides", "int"))),
         LayerKind("MaxPooling2D", "pooling", "Downsamples images by taking the max",
-                  (_p("pool_size", "int", 2), _p("padding", "choice", "valid", choices=PADDINGS))),
+                  (_p("pool_size", "int"), _p("padding", "choice", choices=PADDINGS))),
+        # Keras's AveragePooling2D, unlike MaxPooling2D, has no default pool_size.
         LayerKind("AveragePooling2D", "pooling", "Downsamples images by averaging",
-                  (_p("pool_size", "int", 2), _p("padding", "choice", "valid", choices=PADDINGS))),
+                  (_p("pool_size", "int", 2, required=True), _p("padding", "choice", choices=PADDINGS))),
         LayerKind("GlobalAveragePooling2D", "pooling", "Averages each channel: (h, w, c) -> (c)"),
         LayerKind("GlobalMaxPooling2D", "pooling", "Max of each channel: (h, w, c) -> (c)"),
         LayerKind("SimpleRNN", "recurrent", "Fully connected recurrent layer",
-                  (_p("units", "int", required=True), _p("return_sequences", "bool", False),
-                   Param("activation", "choice", "tanh", ACTIVATIONS), _p("dropout", "float", 0.0))),
+                  (_p("units", "int", required=True), _p("return_sequences", "bool"),
+                   Param("activation", "choice", choices=ACTIVATIONS), _p("dropout", "float"))),
         LayerKind("LSTM", "recurrent", "Long short-term memory layer",
-                  (_p("units", "int", required=True), _p("return_sequences", "bool", False),
-                   _p("dropout", "float", 0.0), _p("recurrent_dropout", "float", 0.0))),
+                  (_p("units", "int", required=True), _p("return_sequences", "bool"),
+                   _p("dropout", "float"), _p("recurrent_dropout", "float"))),
         LayerKind("GRU", "recurrent", "Gated recurrent unit layer",
-                  (_p("units", "int", required=True), _p("return_sequences", "bool", False),
-                   _p("dropout", "float", 0.0), _p("recurrent_dropout", "float", 0.0))),
+                  (_p("units", "int", required=True), _p("return_sequences", "bool"),
+                   _p("dropout", "float"), _p("recurrent_dropout", "float"))),
         LayerKind("Add", "merging", "Adds its inputs element-wise (a skip connection)", merges=True),
         LayerKind("Concatenate", "merging", "Joins its inputs along an axis",
-                  (_p("axis", "int", -1),), merges=True),
+                  (_p("axis", "int"),), merges=True),
     )
 }
 
@@ -158,11 +172,13 @@ OPTIMIZER_COMMON = tuple(Param(name, kind) for name, kind in (
 
 
 def optimizer_params(name: str) -> dict[str, Param]:
-    """Every keyword argument a preset may give the optimizer ``name`` (a key of OPTIMIZERS)."""
+    """Every keyword argument a preset may give the optimizer ``name`` (a key of OPTIMIZERS),
+    with that optimizer's Keras defaults."""
     own = OPTIMIZERS[name]
     # SGD is the one optimizer without a numerical-stability epsilon.
     extra = () if name == "sgd" else (Param("epsilon", "float"),)
-    return {p.name: p for p in OPTIMIZER_COMMON + extra + own}
+    keras = f"optimizers.{OPTIMIZER_CLASSES[name]}"
+    return {p.name: replace(p, keras=keras) for p in OPTIMIZER_COMMON + extra + own}
 
 
 METRICS: dict[str, str] = {
@@ -314,7 +330,9 @@ def out_of_limits(name: str, value: Any) -> str | None:
     return f"{problem} (allowed: {limits.allowed(name)})" if problem else None
 
 
-SCALINGS = ("none", "divide255", "standardize")
+Scaling = Literal["none", "divide255", "standardize"]
+"""How [data] scales the features: as they are, pixels 0..255 to 0..1, or to mean 0 and std 1."""
+SCALINGS: tuple[str, ...] = get_args(Scaling)
 
 
 @cache

@@ -60,7 +60,7 @@ class _Strict(BaseModel):
 
 class DataSpec(_Strict):
     source: str = Field(description="scheme:name or scheme:path, e.g. sklearn:digits, csv:data.csv")
-    scaling: Literal["none", "divide255", "standardize"] = "none"
+    scaling: catalog.Scaling = "none"
     test_split: Annotated[float, _within("test_split")] | None = Field(
         None, description="test fraction when the source has no test split")
     num_words: Annotated[int, _within("num_words")] | None = Field(
@@ -172,6 +172,20 @@ class FitSpec(_Strict):
     validation_data: Literal["test"] | None = Field(None, description="validate on the test split")
     shuffle: bool = True
     seed: int | None = Field(None, description="same seed, same history")
+    # Where it trains (core/strategy.py checks these and says what to change).
+    strategy: Literal["default", "one_device", "mirrored", "multi_worker"] = "default"
+    devices: list[str] = Field(default_factory=list, description='e.g. ["GPU:0", "GPU:1"]')
+    mixed_precision: bool = Field(False, description="mixed_float16 on a GPU, loss scaled by Keras")
+    jit_compile: bool = Field(False, description="compile the train step with XLA")
+
+    @model_validator(mode="after")
+    def _placement(self) -> FitSpec:
+        from nnbench.core.strategy import fit_problem
+
+        problem = fit_problem(self.strategy, self.devices)
+        if problem:
+            raise ValueError(problem)
+        return self
 
     @model_validator(mode="after")
     def _one_validation(self) -> FitSpec:
@@ -186,6 +200,10 @@ class FitSpec(_Strict):
     def has_validation(self) -> bool:
         return any(v is not None for v in (self.validation_split, self.validation_first,
                                             self.validation_data))
+
+
+_PLACEMENT_DEFAULTS: dict[str, Any] = {"strategy": "default", "devices": [],
+                                       "mixed_precision": False, "jit_compile": False}
 
 
 class Preset(_Strict):
@@ -206,6 +224,9 @@ class Preset(_Strict):
         out["compile"] = {"loss": self.compile.loss, "optimizer": self.compile.optimizer.to_toml(),
                           "metrics": list(self.compile.metrics)}
         out["fit"] = self.fit.model_dump(exclude_none=True)
+        for key, default in _PLACEMENT_DEFAULTS.items():  # a preset names them only when changed
+            if out["fit"].get(key) == default:
+                del out["fit"][key]
         if self.callbacks:
             out["callbacks"] = copy.deepcopy(self.callbacks)
         return out

@@ -1,6 +1,6 @@
-"""The catalog is the one home of what nnbench offers (issue 11.2): optimizer and callback defaults
-are Keras's own, read from the constructors' signatures; a number's limits are decided once, and
-the preset checker and the form both apply them."""
+"""The catalog is the one home of what nnbench offers (issue 11.2): optimizer, callback and layer
+defaults are Keras's own, read from the constructors' signatures; a number's limits are decided
+once, and the preset checker and the form both apply them."""
 
 from __future__ import annotations
 
@@ -24,7 +24,11 @@ SHOWN = [(owner, param) for owner, params in (*catalog.OPTIMIZERS.items(), *cata
          for param in params]
 NNBENCH_OWN = {("ModelCheckpoint", "save_best_only")}
 """Where nnbench passes its own value, not Keras's (the Trainer keeps the best epoch's model)."""
-KERAS_CLASSES = sorted({param.keras for _, param in SHOWN})
+LAYER_PARAMS = [(kind.name, param) for kind in catalog.LAYERS.values() for param in kind.params]
+OPTIONAL_LAYER_PARAMS = [(kind, param) for kind, param in LAYER_PARAMS if not param.required]
+"""What a layer form shows with Keras's default beside it."""
+KERAS_CLASSES = sorted({param.keras for _, param in SHOWN + OPTIONAL_LAYER_PARAMS}
+                       | {f"optimizers.{cls}" for cls in catalog.OPTIMIZER_CLASSES.values()})
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +76,60 @@ def test_the_signature_read_from_keras_source_is_the_one_inspect_reads(keras: An
 def _keras_default(keras: Any, owner: str, param: catalog.Param) -> Any:
     if (owner, param.name) in NNBENCH_OWN:
         return param.own_default
-    return inspect.signature(_keras_class(keras, param.keras)).parameters[param.name].default
+    default = inspect.signature(_keras_class(keras, param.keras)).parameters[param.name].default
+    if param.name in catalog.TUPLE_OR_INT and isinstance(default, tuple) and len(set(default)) == 1:
+        return default[0]  # strides=(1, 1) is the 1 Keras also takes, as a 1D layer's
+    return default
+
+
+@pytest.mark.parametrize(("layer", "param"), OPTIONAL_LAYER_PARAMS,
+                         ids=[f"{k}.{p.name}" for k, p in OPTIONAL_LAYER_PARAMS])
+def test_each_optional_layer_parameter_shows_the_keras_signature_default(
+        keras: Any, layer: str, param: catalog.Param) -> None:
+    assert param.keras == f"layers.{layer}"
+    assert param.own_default is None, f"{layer} {param.name}'s default is copied by hand"
+    signature = inspect.signature(_keras_class(keras, param.keras)).parameters
+    assert param.name in signature, f"keras.layers.{layer} takes no '{param.name}'"
+    assert signature[param.name].default is not inspect.Parameter.empty, (
+        f"keras.layers.{layer} needs {param.name}: the catalog must mark it required")
+    assert param.default == _keras_default(keras, layer, param)
+    assert type(param.default) is type(_keras_default(keras, layer, param))
+
+
+def test_conv2d_strides_show_as_the_one_number_keras_also_takes(keras: Any) -> None:
+    strides = next(p for p in catalog.LAYERS["Conv2D"].params if p.name == "strides")
+    assert inspect.signature(keras.layers.Conv2D).parameters["strides"].default == (1, 1)
+    assert strides.default == 1
+
+
+@pytest.mark.parametrize("layer", [k for k in catalog.LAYERS if k != "Input"])
+def test_every_layer_argument_keras_needs_is_required_by_the_catalog(keras: Any, layer: str) -> None:
+    needed = {name for name, p in inspect.signature(getattr(keras.layers, layer)).parameters.items()
+              if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+    required = {p.name for p in catalog.LAYERS[layer].params if p.required}
+    assert needed <= required, f"{layer}: Keras needs {sorted(needed - required)}"
+
+
+def test_an_average_pooling_without_pool_size_is_refused_before_keras_sees_it() -> None:
+    # Keras's AveragePooling2D has no default pool_size (MaxPooling2D has 2): without this the
+    # preset loaded and then failed to build with Keras's own TypeError.
+    layers = [{"type": "Input", "shape": [8, 8, 1]}, {"type": "AveragePooling2D"},
+              {"type": "Flatten"}, {"type": "Dense", "units": 3, "activation": "softmax"}]
+    with pytest.raises(PresetError) as refused:
+        preset_from_dict({"data": {"source": "sklearn:digits"}, "model": {"layers": layers}},
+                         file="pool.toml")
+    assert refused.value.key == "model.layers[1].pool_size"
+    assert "AveragePooling2D needs 'pool_size'" in refused.value.reason
+    assert next(p for p in catalog.LAYERS["AveragePooling2D"].params).default == 2  # a new one's
+
+
+@pytest.mark.parametrize("name", sorted(catalog.OPTIMIZERS))
+def test_every_optimizer_keyword_a_preset_may_give_has_the_keras_default(keras: Any, name: str) -> None:
+    taken = inspect.signature(getattr(keras.optimizers, catalog.OPTIMIZER_CLASSES[name])).parameters
+    params = catalog.optimizer_params(name)
+    assert {k: p.default for k, p in params.items()} == {k: taken[k].default for k in params}
+    if name == "adam":
+        assert params["epsilon"].default == 1e-7  # Adam's own, not a generic one
 
 
 def test_the_form_shows_keras_defaults_without_loading_tensorflow(keras: Any) -> None:
@@ -80,12 +137,15 @@ def test_the_form_shows_keras_defaults_without_loading_tensorflow(keras: Any) ->
     code = ("import json, sys; from nnbench.core import catalog; "
             "shown = {f'{o}.{p.name}': p.default for o, ps in "
             "(*catalog.OPTIMIZERS.items(), *catalog.CALLBACKS.items()) for p in ps}; "
+            "shown |= {f'{k.name}.{p.name}': p.default for k in catalog.LAYERS.values() "
+            "for p in k.params if not p.required}; "
             "print(json.dumps({'loaded': [m for m in ('keras', 'tensorflow') if m in sys.modules], "
             "'shown': shown}))")
     out = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                     check=True, timeout=120).stdout)
     assert out["loaded"] == []
-    assert out["shown"] == {f"{o}.{p.name}": _keras_default(keras, o, p) for o, p in SHOWN}
+    expected = {f"{o}.{p.name}": _keras_default(keras, o, p) for o, p in SHOWN + OPTIONAL_LAYER_PARAMS}
+    assert out["shown"] == expected
 
 
 def test_reading_a_default_never_waits_for_keras_to_import(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,7 +159,7 @@ def test_reading_a_default_never_waits_for_keras_to_import(monkeypatch: pytest.M
     keras_defaults.cache_clear()
     try:
         assert {p.name: p.default for p in catalog.OPTIMIZERS["sgd"]}["learning_rate"] == 0.01
-        for _, param in SHOWN:
+        for _, param in SHOWN + OPTIONAL_LAYER_PARAMS:
             param.default  # noqa: B018 - the read is what is tested
     finally:
         keras_defaults.cache_clear()
@@ -238,6 +298,15 @@ def test_fit_and_data_numbers_are_held_to_the_limits_the_form_applies(section: s
     ok = _preset(**{section: {"source": "sklearn:iris", name: good} if section == "data"
                     else {name: good}})
     assert preset_from_dict(ok) is not None
+
+
+def test_a_preset_scales_its_data_the_ways_the_catalog_offers() -> None:
+    for scaling in catalog.SCALINGS:
+        assert preset_from_dict(_preset(data={"source": "sklearn:iris", "scaling": scaling}))
+    with pytest.raises(PresetError) as refused:
+        preset_from_dict(_preset(data={"source": "sklearn:iris", "scaling": "normalize"}))
+    assert refused.value.key == "data.scaling"
+    assert all(f"'{scaling}'" in refused.value.reason for scaling in catalog.SCALINGS)
 
 
 def _leaves(node: Any, path: str = "") -> list[tuple[str, Any]]:
