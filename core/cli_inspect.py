@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from typing import TYPE_CHECKING
 
 from nnbench.core.cli_common import runs_dir_of
-from nnbench.core.errors import NnbenchError
 from nnbench.core.format import fmt_logs, fmt_value
 from nnbench.core.text import cell_cut, cell_pad, cell_width, printable
 
@@ -52,20 +50,9 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from nnbench.core.evaluate import evaluate_run, evaluation_report
-    from nnbench.core.native_log import native_stderr_to
-    from nnbench.core.runs import RunStore
+    from nnbench.core.evaluate_cli import cmd_evaluate as evaluate  # its options live there too
 
-    folder = RunStore(runs_dir_of(args)).resolve(args.run)
-    if args.limit < 0:
-        raise NnbenchError(f"--limit must be 0 or more, not {args.limit}")
-    with native_stderr_to():
-        evaluation = evaluate_run(folder, split=args.split)
-
-    width = shutil.get_terminal_size((100, 24)).columns
-    print(evaluation_report(evaluation, limit=args.limit, true=args.true, predicted=args.predicted,
-                            width=width))
-    return 0
+    return evaluate(args)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -120,12 +107,9 @@ def add_inspect_commands(sub: Subcommands, runs_dir: argparse.ArgumentParser) ->
     sub.add_parser("runs", parents=[runs_dir], help="list runs").set_defaults(func=cmd_runs)
     evaluate = sub.add_parser("evaluate", parents=[runs_dir],
                               help="confusion matrix, per-class scores and mistakes of a run")
-    evaluate.add_argument("run", metavar="RUN", help="a run id (or the start of one) or a run folder")
-    evaluate.add_argument("--split", choices=("test", "validation"),
-                          help="the data to predict on (default: test, else validation)")
-    evaluate.add_argument("--true", metavar="CLASS", help="only mistakes whose true class is CLASS")
-    evaluate.add_argument("--predicted", metavar="CLASS", help="only mistakes predicted as CLASS")
-    evaluate.add_argument("--limit", type=int, default=10, help="mistakes to show (default 10)")
+    from nnbench.core.evaluate_cli import add_evaluate_arguments
+
+    add_evaluate_arguments(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
     compare = sub.add_parser("compare", parents=[runs_dir],
                              help="the preset keys that differ between runs, and their results")
