@@ -191,6 +191,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     root = tmp_path_factory.mktemp("snapshots")
     runs, mid_run = root / "runs", root / "mid-run"
     with pytest.MonkeyPatch.context() as mp, in_utc(mp), clock.use(SteppingClock()):
+        mp.setenv("NNBENCH_SYSTEM_LOAD", "off")  # the load panel would show this machine's numbers
         _train(runs, name="early-run", fit={"epochs": 6}, callbacks=EARLY,
                copy_at=(*MID_RUN, mid_run))
         _train(runs, name="wide-run", model={"layers": [

@@ -42,6 +42,7 @@ from nnbench.tui.widgets.epoch_progress import EpochProgress
 from nnbench.tui.widgets.event_log import EventLog
 from nnbench.tui.widgets.results_table import ResultsTable
 from nnbench.tui.widgets.run_charts import draw_run
+from nnbench.tui.widgets.system_load import SystemLoadPanel
 
 if TYPE_CHECKING:
     from nnbench.core.preset import Preset
@@ -68,6 +69,7 @@ class TrainPane(Widget):
     """Charts, epoch progress, early-stopping state, event log and test results of one run."""
 
     DEFAULT_CSS = """
+    TrainPane.-narrow #system-load { display: none; }
     TrainPane {
         layout: vertical;
         height: 1fr;
@@ -143,6 +145,7 @@ class TrainPane(Widget):
         with Horizontal(id="charts"):
             yield CurveChart("loss", id="loss-chart", empty_text="no epochs yet")
             yield CurveChart("metric", id="metric-chart", empty_text="no epochs yet")
+            yield SystemLoadPanel(id="system-load")
         with Widget(id="train-status"):
             yield EpochProgress(id="epoch-progress")
             yield EarlyStoppingStatus(id="early-stopping")
@@ -157,6 +160,10 @@ class TrainPane(Widget):
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+
+    @property
+    def system_load(self) -> SystemLoadPanel:
+        return self.query_one(SystemLoadPanel)
 
     @property
     def loss_chart(self) -> CurveChart:
@@ -276,6 +283,7 @@ class TrainPane(Widget):
             self.event_log.clear()
             self.results_table.show_results({})
             draw_run(state, self.loss_chart, self.metric_chart)
+            self.system_load.show_run(state)
             self._update_header()
 
     def _announce(self, running: bool) -> None:
@@ -409,6 +417,7 @@ class TrainPane(Widget):
             if state.epoch != self._epochs_drawn or state.early_stopped is not None:
                 self._epochs_drawn = state.epoch
                 draw_run(state, self.loss_chart, self.metric_chart)
+            self.system_load.show_run(state)
             self._draw_progress()
             if state.early_stopped is not None:
                 self.early_stopping.show_stopped(state.early_stopped)
