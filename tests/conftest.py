@@ -60,15 +60,40 @@ async def settle(app: Any) -> None:
         await app.workers.wait_for_complete(others)
 
 
-LONGEST_FIRST = ("test_detach.py", "test_tui_palette.py", "test_tui_palette_more.py",
-                 "test_export_reproduces.py", "test_tui_build.py", "test_tui_train.py",
-                 "test_training.py")
-"""The slowest files (measured one at a time, `--durations`), started first: xdist's
-``--dist loadfile`` hands files out in collection order, so a long file collected last would run
-alone on one worker at the end while the other waits."""
+LONGEST_FIRST = ("test_detach.py", "test_export_reproduces.py", "test_tui_runs.py",
+                 "test_tui_train.py", "test_data.py", "test_evaluate.py", "test_tui_build.py",
+                 "test_tui_newcomer.py", "test_training.py", "test_tui_palette.py",
+                 "test_tui_palette_more.py", "test_hostile_app.py")
+"""The slowest files (measured with `--durations`), handed out first: xdist gives work in
+collection order (``--no-loadscope-reorder``), so a long file collected last would run alone on
+one worker at the end while the other waits."""
+
+WIDER_SCOPES = ("class", "module", "package", "session")
 
 
+def _shares_a_fixture(item: pytest.Item) -> bool:
+    """Whether ``item`` uses a fixture its own file defines wider than one test (a module of real
+    trained runs, the detach test's fleet of processes): such a file must run on one worker, in
+    order, or the fixture is built once per worker and tests that take turns with it break."""
+    module = item.nodeid.split("::", 1)[0]
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(fixture.scope in WIDER_SCOPES and fixture.baseid == module
+               for fixtures in info.name2fixturedefs.values() for fixture in fixtures)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks (``--dist loadgroup``)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files sharing a fixture run whole on one worker (an ``xdist_group`` of the file); every other
+    test is handed out on its own, so one long file of independent tests (tests/test_tui_build.py)
+    spreads over both workers instead of being the last thing one of them runs."""
+    grouped = {item.path.name for item in items if _shares_a_fixture(item)}
+    for item in items:
+        if item.path.name in grouped:
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    # A stable sort by file: every file keeps its own order, and stays in one piece.
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+    # Whole files first (they are the long units), each by its measured rank; a stable sort, so
+    # every file keeps its own order and stays in one piece.
+    items.sort(key=lambda item: (item.path.name not in grouped,
+                                 rank.get(item.path.name, len(rank))))
