@@ -26,6 +26,7 @@ from nnbench.core.cli_common import (
     set_app_opener,
 )
 from nnbench.core.cli_common import open_app as open_the_app
+from nnbench.core.cli_devices import add_devices_command
 from nnbench.core.cli_inspect import (
     add_inspect_commands,
     cmd_compare,
@@ -69,6 +70,7 @@ COMMAND_GROUPS: tuple[AddCommands, ...] = (
     add_inspect_commands,
     add_steer_command,
     add_lr_find_command,
+    add_devices_command,
     # A new command group: one line here, e.g. ``add_devices_command,`` (its module imported above).
     # ``--help`` lists the commands in this order.
     add_open_command,

@@ -89,6 +89,8 @@ class RunRecord:
     pid: int | None = None
     host: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
+    devices: list[str] = field(default_factory=list)
+    """The devices the run trains on, as TensorFlow names them (core/strategy.py)."""
     note: str = ""
     """What this run's preset changed from the saved one it came from ("sgd lr=0.01"), when it
     was trained edited and unsaved; or a note given with ``nnbench train --note``."""
@@ -101,7 +103,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "epochs_done": (int,), "epochs": (int,), "best_epoch": (int,), "best_value": (int, float),
     "monitor": (str,), "monitor_mode": (str,), "test_metrics": (dict,), "final_logs": (dict,),
     "error": (str,), "early_stopped": (dict,), "params": (int,), "pid": (int,), "host": (str,),
-    "versions": (dict,), "note": (str,),
+    "versions": (dict,), "note": (str,), "devices": (list,),
 }
 STATUSES = ("running", "finished", "stopped", "failed", "interrupted")
 
@@ -168,7 +170,7 @@ class RunStore:
 
     # --- creating ---------------------------------------------------------------------------
 
-    def create(self, preset: Preset, note: str = "") -> Path:
+    def create(self, preset: Preset, note: str = "", *, devices: list[str] | None = None) -> Path:
         """A new run folder holding the resolved preset and a 'running' summary.
 
         ``mkdir`` that fails on an existing folder, then a suffix: two processes creating runs in
@@ -200,6 +202,7 @@ class RunStore:
                 run_id=run_dir.name, path=str(run_dir), preset_name=preset.name, status="running",
                 started=clock.now().astimezone(UTC).isoformat(timespec="seconds"), epochs=preset.fit.epochs,
                 pid=os.getpid(), host=socket.gethostname(), versions=_versions(), note=note,
+                devices=list(devices or []),
             )
             write_json(run_dir / "summary.json", _summary_dict(record))
         except OSError as exc:

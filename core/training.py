@@ -40,6 +40,7 @@ from nnbench.core.events import (
 from nnbench.core.keras_env import import_keras
 from nnbench.core.preset import Preset
 from nnbench.core.runs import RunRecorder, RunStore
+from nnbench.core.strategy import worker_store
 from nnbench.core.system_load import SYSTEM_CSV, SystemMonitor
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,10 @@ class Trainer:
                 run_dir = self.resume
                 self._recorders = [RunRecorder(run_dir, resumed=True)]
             else:
-                run_dir = self.store.create(self.preset, self.note)
+                # Only the chief of a cluster writes the run store; another worker keeps its own
+                # log folder (core/strategy.py's worker_store), outside the runs folder.
+                store = self.store if prepared.placement.is_chief else worker_store()
+                run_dir = store.create(self.preset, self.note, devices=prepared.placement.devices)
                 self._recorders = [RunRecorder(run_dir)]
             status = self._fit(prepared, run_dir)
         except (StopNow, KeyboardInterrupt):
@@ -100,6 +104,7 @@ class Trainer:
                 with contextlib.suppress(OSError):
                     (run_dir / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
         finally:
+            self._restore_precision()
             if self._model is not None and run_dir is not None and status in ("stopped", "failed"):
                 self._save_model(run_dir)
             final = RunFinished(status=status, run_dir=str(run_dir) if run_dir else None,
@@ -108,6 +113,7 @@ class Trainer:
         return final
 
     _model: Any = None
+    _restore_precision: Any = staticmethod(lambda: None)
     _recorders: list[Listener] = []
     non_finite: NonFiniteLoss | None = None
     """Set when the loss went NaN/inf: the run then ends as failed, not finished."""
@@ -123,9 +129,12 @@ class Trainer:
         from nnbench.core.compat import problems
         from nnbench.core.data import load_data
         from nnbench.core.model import build_model
+        from nnbench.core.strategy import apply_precision, check_jit, place
 
         keras = import_keras()
         preset, fit = self.preset, self.preset.fit
+        # First: a multi_worker strategy starts TensorFlow's runtime itself.
+        placement = place(fit, on_timeout=self._on_peer_timeout)
         if fit.seed is not None:
             import tensorflow as tf
 
@@ -133,17 +142,28 @@ class Trainer:
             tf.config.experimental.enable_op_determinism()
         data = load_data(preset.data, fit)
         info = data.info
-        model = build_model(preset.model, info.input_shape, name=_model_name(preset.name))
+        self._restore_precision = apply_precision(fit.mixed_precision)
+        with placement.scope():  # variables made under the strategy: mirrored on its devices
+            model = build_model(preset.model, info.input_shape, name=_model_name(preset.name))
         loss = catalog.LOSS_ALIASES.get(preset.compile.loss, preset.compile.loss)
         found = problems(preset, info, tuple(model.output.shape))  # core/compat.py: the one home
         if found:
             raise PresetError(found[0].message, key=found[0].key)
         notices = self._prepare_labels(data, loss, model)
-        model.compile(optimizer=_make_optimizer(keras, preset), loss=loss,
-                      metrics=_make_metrics(preset, data.task))
+        with placement.scope():
+            model.compile(optimizer=_make_optimizer(keras, preset), loss=loss,
+                          metrics=_make_metrics(preset, data.task),
+                          # false leaves it to Keras ("auto": XLA on a GPU, not on a CPU)
+                          jit_compile=True if fit.jit_compile else "auto")
+        check_jit(fit, model)
         self._check_callbacks(data)
         self._model = model
-        return _Prepared(data, model, notices)
+        return _Prepared(data, model, notices, placement)
+
+    def _on_peer_timeout(self, message: str) -> None:
+        """The cluster never came together (core/strategy.py ends the process next): say so."""
+        self.emit(RunFinished(status="failed", run_dir=None, epochs_done=0, error=message,
+                              error_title="Devices"))
 
     def _fit(self, prepared: _Prepared, run_dir: Path) -> str:
         from nnbench.core.keras_callbacks import EventAdapter, floats
@@ -313,6 +333,7 @@ class _Prepared:
     data: Any
     model: Any
     notices: list[str]
+    placement: Any
 
 
 def _one_hot(y: Any, k: int) -> Any:

@@ -15,6 +15,7 @@ from nnbench.core import catalog
 from nnbench.core.catalog import Param
 from nnbench.core.compat import Problem
 from nnbench.core.preset import FitSpec, Preset
+from nnbench.core.strategy import STRATEGIES, fit_problem
 from nnbench.tui.fields import UNSET
 from nnbench.tui.messages import PresetChanged
 from nnbench.tui.widgets.explain_panel import TOGGLE_KEY, ExplainPanel, topic_of
@@ -38,6 +39,25 @@ CALLBACK_HELP = {
     "ModelCheckpoint": "save the best model (best.keras) in the run folder",
     "ReduceLROnPlateau": "lower the learning rate when the monitored value stalls",
 }
+
+
+STRATEGY_HELP = {
+    "default": "TensorFlow's placement: the first GPU, else the CPU",
+    "one_device": "the one device named in devices",
+    "mirrored": "every GPU of this machine, or the devices listed",
+    "multi_worker": "several machines, from TF_CONFIG or a Slurm allocation",
+}
+
+
+def parse_devices(text: str) -> Any:
+    """"GPU:0, GPU:1" -> ["GPU:0", "GPU:1"]; each checked as core/strategy.py checks it."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        return UNSET
+    problem = fit_problem("mirrored", names)
+    if problem:
+        raise ValueError(problem)
+    return names
 
 
 def validation_mode(fit: FitSpec) -> str:
@@ -108,6 +128,17 @@ class FitPane(Vertical):
                              fit.validation_first if fit.validation_first is not None
                              else self.suggested_first(), id="validation-first",
                              help=self._first_help(), classes="-hidden" if mode != "first" else "")
+            yield Static("Devices", classes="section")
+            yield ParamField(Param("strategy", "choice", "default", STRATEGIES, required=True),
+                             fit.strategy, id="strategy", choice_help=STRATEGY_HELP)
+            yield ParamField(Param("devices", "str"), ", ".join(fit.devices) or UNSET,
+                             id="devices", parse=parse_devices,
+                             placeholder="chosen by TensorFlow",
+                             help="one_device: one; mirrored: the ones to use, e.g. GPU:0, GPU:1")
+            yield ParamField(Param("mixed_precision", "bool", False), fit.mixed_precision,
+                             id="mixed_precision", help="mixed_float16 on a GPU, loss scaled by Keras")
+            yield ParamField(Param("jit_compile", "bool", False), fit.jit_compile, id="jit_compile",
+                             help="compile the train step with XLA (off: Keras decides)")
             yield Static("Callbacks", classes="section")
             for name, params in catalog.CALLBACKS.items():
                 enabled = name in self.callbacks
@@ -202,8 +233,11 @@ class FitPane(Vertical):
             fit.validation_data = "test" if mode == "test" else None
         elif field.id == "seed":
             fit.seed = None if event.value is UNSET else event.value
-        elif field.id in ("epochs", "batch_size", "shuffle"):
+        elif field.id in ("epochs", "batch_size", "shuffle", "strategy", "mixed_precision",
+                          "jit_compile"):
             setattr(fit, field.id, event.value)
+        elif field.id == "devices":
+            fit.devices = [] if event.value is UNSET else list(event.value)
         if fit != self.fit:
             self.fit = fit
             self._post(field.id or "fit")
