@@ -275,6 +275,14 @@ class NnbenchApp(App[int]):
     def action_toggle_pause(self) -> None:
         self.runs.toggle_pause()
 
+    def action_steer(self) -> None:
+        """A new learning rate or patience for the run training (s, while training)."""
+        self.runs.steer()
+
+    def action_lr_find(self) -> None:
+        """The learning-rate finder on the working preset (ctrl+l)."""
+        self.runs.lr_find()
+
     @work(thread=True, exit_on_error=False, group="keras", description="Freeing the checker")
     def _free_the_checker(self) -> None:
         """While a run trains, its process gets the cores and memory the checking helper would

@@ -19,8 +19,8 @@ from nnbench.tui.widgets.layer_stack import LayerStack
 if TYPE_CHECKING:
     from nnbench.tui.app import NnbenchApp
 
-TRAINING_ACTIONS = ("stop_now", "stop_after_epoch", "toggle_pause")
-MAIN_SCREEN_ACTIONS = ("train", "open_preset", "save_preset", "show_tab", "help", "undo")
+TRAINING_ACTIONS = ("stop_now", "stop_after_epoch", "toggle_pause", "steer")
+MAIN_SCREEN_ACTIONS = ("train", "lr_find", "open_preset", "save_preset", "show_tab", "help", "undo")
 QUIET_WHILE_TRAINING = frozenset({"train", "open_preset", "save_preset"})
 """Keys that keep working while training but leave the footer to x, e and p (80 columns)."""
 
@@ -33,6 +33,10 @@ APP_BINDINGS = [
             tooltip="Finish the epoch in flight, then stop"),
     Binding("p", "toggle_pause", "Pause", id="app.pause",
             tooltip="Pause training between batches, or resume"),
+    Binding("s", "steer", "Steer", id="app.steer", show=False,
+            tooltip="Change the learning rate or EarlyStopping patience of the run training now"),
+    Binding("ctrl+l", "lr_find", "LR finder", id="app.lr_find", show=False, priority=True,
+            tooltip="Find a learning rate: a short range test on a fresh model"),
     Binding("ctrl+o", "open_preset", "Open", id="app.open", priority=True,
             tooltip="Open a preset: bundled, one of yours, or any .toml file"),
     Binding("ctrl+s", "save_preset", "Save", id="app.save", priority=True,

@@ -65,6 +65,17 @@ class RunActions:
         if self._train_pane is not None:
             self._train_pane.toggle_pause()
 
+    def steer(self) -> None:
+        from nnbench.tui.screens.steer_screen import open_steer
+
+        if self._train_pane is not None:
+            open_steer(self._train_pane, self._train_pane.state)
+
+    def lr_find(self) -> None:
+        from nnbench.tui.screens.lr_find_screen import open_lr_finder
+
+        open_lr_finder(self.app)
+
     def resume(self, run_dir: Path) -> None:
         """Go on with an interrupted or stopped run, in a process of its own, and watch it."""
         train_pane = self._train_pane
