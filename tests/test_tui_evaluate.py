@@ -226,12 +226,89 @@ async def test_a_regression_run_shows_residuals_not_a_matrix(runs: Path) -> None
             item.index for item in expected.largest]
 
 
-def test_an_image_is_drawn_with_half_blocks() -> None:
-    from nnbench.tui.screens.evaluate_screen import pixels_text
+async def _drawn(pilot, screen: EvaluateScreen) -> str:
+    from nnbench.tui.widgets.mistakes_view import MistakesView
+
+    view = screen.query_one(MistakesView)
+    for _ in range(100):
+        await settle(pilot.app)
+        await pilot.pause()
+        if view.drawn is not None and view.drawn is view.items:
+            break
+    return view.plain_text()
+
+
+@pytest.fixture(scope="module")
+def digits_run(runs: Path) -> Path:
+    return _train(tiny_preset(
+        data={"source": "sklearn:digits", "scaling": "divide255"},
+        model={"layers": [{"type": "Input", "shape": [64]},
+                          {"type": "Dense", "units": 10, "activation": "softmax"}]},
+        fit={"epochs": 1}), runs)
+
+
+async def test_image_mistakes_are_drawn_as_pictures_and_filter_by_key(digits_run: Path) -> None:
+    expected = evaluate_run(digits_run)
+    async with EvaluateApp(digits_run).run_test(size=(120, 40)) as pilot:
+        screen = await _evaluated(pilot)
+        await pilot.press("m")
+        drawn = await _drawn(pilot, screen)
+        first = expected.mistakes(limit=1)[0]
+        assert "▀" in drawn and f"→ {first.predicted_name}" in drawn
+        assert f"p={first.probability:.2f}" in drawn
+        await pilot.press("t", "t")  # any -> class 0 -> class 1
+        assert screen.query_one("#filter-true", Select).value == 1
+        drawn = await _drawn(pilot, screen)
+        wanted = expected.mistakes(true=1, limit=64)
+        labels = [line for line in drawn.splitlines() if line and line[0].isdigit()]
+        assert labels and all(set(line.split()) == {"1"} for line in labels)
+        assert sum(len(line.split()) for line in labels) == len(wanted)
+        table = screen.query_one("#mistakes", DataTable)
+        assert [int(table.get_row_at(r)[0]) for r in range(table.row_count)] == [
+            m.index for m in wanted]
+
+
+async def test_markup_and_control_characters_in_a_text_sample_are_shown_literally(
+        runs: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    root = tmp_path_factory.mktemp("reviews")
+    hostile = "[bold red]loud[/] \x1b[2J gone [@click=app.quit]x[/]"
+    texts = {"train": {"neg": ["awful bad", "bad boring", "awful", "boring bad"],
+                       "pos": ["great fun", "good great", "fun fun", "good"]},
+             "test": {"neg": [hostile, hostile + " more"], "pos": [hostile, hostile + " !"]}}
+    for split, classes in texts.items():
+        for label, reviews in classes.items():
+            (root / split / label).mkdir(parents=True)
+            for i, review in enumerate(reviews):
+                (root / split / label / f"{i}.txt").write_text(review, encoding="utf-8")
+    run = _train(tiny_preset(
+        data={"source": f"text:{root}", "maxlen": 6, "num_words": 50, "scaling": "none",
+              "test_split": None},
+        model={"layers": [{"type": "Input", "shape": [6]},
+                          {"type": "Embedding", "input_dim": 50, "output_dim": 4},
+                          {"type": "GlobalAveragePooling1D"},
+                          {"type": "Dense", "units": 2, "activation": "softmax"}]},
+        fit={"epochs": 1, "batch_size": 4, "validation_split": 0.25}), runs)
+    async with EvaluateApp(run).run_test(size=SMALL) as pilot:
+        screen = await _evaluated(pilot)
+        assert screen.evaluation.mistakes(limit=None), "one class is always wrong: same texts"
+        await pilot.press("m")
+        drawn = await _drawn(pilot, screen)
+        assert "[bold red]loud[/]" in drawn and "[@click=app.quit]x[/]" in drawn
+        assert "\\x1b[2J" in drawn and "\x1b" not in drawn
+        assert isinstance(pilot.app.screen, EvaluateScreen)
+
+
+def test_a_picture_is_drawn_with_the_data_previews_half_blocks() -> None:
+    from rich.console import Console
+
+    from nnbench.core.evaluate import Example
+    from nnbench.tui.screens.evaluate_screen import example_text
 
     image = np.zeros((4, 3))
     image[0] = 255  # a white top row over black
-    text = pixels_text(image)
-    assert text.plain == "▀▀▀\n▀▀▀"
-    top = text.spans[0].style
-    assert top.color.triplet == (255, 255, 255) and top.bgcolor.triplet == (0, 0, 0)
+    console = Console(width=20, color_system="truecolor", force_terminal=True)
+    lines = console.render_lines(example_text(Example("image", pixels=image)), pad=False)
+    cells = [s for s in lines[0] if s.text == "▀"]
+    assert len(cells) == 3 and len(lines[1]) >= 3
+    assert cells[0].style.color.triplet == (248, 248, 248)  # 32 levels a channel, as the preview
+    assert cells[0].style.bgcolor.triplet == (0, 0, 0)

@@ -17,16 +17,20 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, ScrollableContainer, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Select, Static, TabbedContent, TabPane
 
 from nnbench.core.text import cell_cut, cell_pad, cell_width, printable
 from nnbench.tui.widgets.confusion_matrix import ConfusionMatrix
+from nnbench.tui.widgets.mistakes_view import MistakesView
 
-MISTAKE_ROWS = 200
-"""Mistakes listed at most (the most confident ones): enough to browse, cheap to draw."""
+MISTAKE_ROWS = 64
+"""Mistakes listed and drawn at most (the most confident ones): the samples an evaluation keeps
+for every filter (core/evaluate_types.py SHOWN)."""
+DETAIL_SIDE = 32
+"""Pixels across the selected sample's picture: larger than the grid's, still 16 lines."""
 
 
 def _number(value: float) -> str:
@@ -36,54 +40,32 @@ def _number(value: float) -> str:
     return f"{value:.4f}" if size < 100 else f"{value:,.2f}"
 
 
-def pixels_text(pixels: Any, max_width: int = 40) -> Text:
-    """An image drawn with half blocks: two pixel rows per line (top in the foreground colour,
-    bottom in the background), grey levels or RGB scaled from the image's own range."""
-    import numpy as np
-    from rich.color import Color
-    from rich.style import Style
-
-    image = np.asarray(pixels, dtype=np.float64)
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
-    step = max(1, -(-image.shape[1] // max_width))  # ceil: keep the picture within max_width
-    image = image[::step, ::step]
-    low, high = float(image.min()), float(image.max())
-    scaled = (image - low) / (high - low) * 255 if high > low else np.zeros_like(image)
-
-    def color(y: int, x: int) -> Color:
-        value = scaled[y, x]
-        if np.ndim(value) == 0:
-            g = int(value)
-            return Color.from_rgb(g, g, g)
-        r, g, b = (int(c) for c in value[:3])
-        return Color.from_rgb(r, g, b)
-
-    text = Text(no_wrap=True, end="")
-    for y in range(0, scaled.shape[0], 2):
-        if y:
-            text.append("\n")
-        for x in range(scaled.shape[1]):
-            bottom = color(y + 1, x) if y + 1 < scaled.shape[0] else None
-            text.append("▀", style=Style(color=color(y, x), bgcolor=bottom))
-    return text
-
-
-def example_text(example: Any) -> Text:
-    """The whole sample, for the detail pane."""
+def example_text(example: Any) -> Any:
+    """The whole sample, for the detail pane: a picture as the data preview draws one (larger),
+    a row as name / value lines, a text as it is; outside text as data, never markup."""
     if example.kind == "image" and example.pixels is not None:
-        return pixels_text(example.pixels)
+        from nnbench.core.evaluate_draw import as_pictures
+        from nnbench.core.preview_draw import PictureRow, blocks_rich
+
+        return blocks_rich([PictureRow(as_pictures([example], [""], side=DETAIL_SIDE))])
     if example.kind in ("row", "values"):
         width = max((cell_width(printable(name)) for name, _ in example.row), default=0)
         return Text("\n".join(f"{cell_pad(printable(name), width)}  {_number(value)}"
                               for name, value in example.row))
-    return Text(printable(example.text or "", newlines=True))
+    lead = f"{printable(example.path.rsplit('/', 1)[-1])}: " if example.path else ""
+    return Text(lead + printable(example.text or "", newlines=True))
 
 
 class EvaluateScreen(Screen[None]):
     """Evaluates ``run_dir`` in a worker and shows what the model gets right and wrong."""
 
-    BINDINGS = [Binding("escape", "close", "Close", id="evaluate.close")]
+    BINDINGS = [Binding("escape", "close", "Close", id="evaluate.close"),
+                Binding("s", "tab('tab-scores')", "Scores", id="evaluate.scores"),
+                Binding("m", "tab('tab-mistakes')", "Mistakes", id="evaluate.mistakes"),
+                Binding("l", "tab('tab-list')", "List", id="evaluate.list"),
+                Binding("t", "cycle_filter('true')", "True class", id="evaluate.filter_true"),
+                Binding("p", "cycle_filter('predicted')", "Predicted class",
+                        id="evaluate.filter_predicted")]
 
     DEFAULT_CSS = """
     EvaluateScreen { layout: vertical; }
@@ -95,6 +77,7 @@ class EvaluateScreen(Screen[None]):
     EvaluateScreen #evaluate-filters { height: auto; }
     EvaluateScreen #evaluate-filters Select { width: 1fr; }
     EvaluateScreen #mistakes { height: 1fr; }
+    EvaluateScreen #mistakes-scroll { height: 1fr; overflow-x: auto; overflow-y: auto; }
     EvaluateScreen #mistake-detail { height: auto; max-height: 12; padding: 0 1;
                                      border-top: solid $panel-lighten-2; }
     EvaluateScreen #residuals { height: auto; padding: 0 1; }
@@ -127,8 +110,11 @@ class EvaluateScreen(Screen[None]):
                 yield Static("", id="residuals", markup=False)
             with TabPane("Mistakes", id="tab-mistakes"):
                 with Horizontal(id="evaluate-filters"):
-                    yield Select([], prompt="any true class", id="filter-true")
-                    yield Select([], prompt="any predicted class", id="filter-predicted")
+                    yield Select([], prompt="any true class (t)", id="filter-true")
+                    yield Select([], prompt="any predicted class (p)", id="filter-predicted")
+                with ScrollableContainer(id="mistakes-scroll"):
+                    yield MistakesView(id="mistakes-drawn")
+            with TabPane("List", id="tab-list"):
                 yield DataTable(id="mistakes", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="mistake-detail", markup=False)
         yield Footer()
@@ -182,7 +168,9 @@ class EvaluateScreen(Screen[None]):
             self.query_one(ConfusionMatrix).display = False
             self.query_one("#evaluate-filters").display = False
             self.query_one("#residuals", Static).update(self._residual_text(e.residuals))
-            self.query_one("#tab-mistakes").query_one(DataTable).border_title = "largest residuals"
+            self.query_one("#mistakes", DataTable).border_title = "largest residuals"
+            self.query_one("#evaluate-tabs", TabbedContent).get_tab("tab-mistakes").label = (
+                "Largest residuals")
             table.add_columns("#", "true", "predicted", "residual", "sample")
             self._fill_residuals()
 
@@ -195,7 +183,8 @@ class EvaluateScreen(Screen[None]):
 
     def _fill_residuals(self) -> None:
         table = self.query_one("#mistakes", DataTable)
-        self.shown = list(self.evaluation.residuals.largest)
+        self.shown = list(self.evaluation.residuals.largest)[:MISTAKE_ROWS]
+        self.query_one(MistakesView).show(self.shown)
         for item in self.shown:
             table.add_row(str(item.index), _number(item.true), _number(item.predicted),
                           _number(item.residual), Text(printable(item.example.one_line(60))))
@@ -220,7 +209,26 @@ class EvaluateScreen(Screen[None]):
                           Text(printable(m.example.one_line(60))))
         total = len(e.mistake_indices(true=true, predicted=predicted))
         table.border_title = f"{len(self.shown)} of {total:,} mistakes"
+        scroll = self.query_one("#mistakes-scroll")
+        scroll.border_title = f"{len(self.shown)} of {total:,} mistakes, most confident first"
+        self.query_one(MistakesView).show(self.shown)
         self._show_detail(0)
+
+    def action_tab(self, pane: str) -> None:
+        self.query_one("#evaluate-tabs", TabbedContent).active = pane
+
+    def action_cycle_filter(self, which: str) -> None:
+        """t / p: the next true (predicted) class to filter by, then any class again."""
+        e = self.evaluation
+        if e is None or not e.is_classification:
+            return
+        select = self.query_one(f"#filter-{which}", Select)
+        value = select.value
+        nxt = 0 if not isinstance(value, int) else value + 1
+        if nxt >= len(e.class_names):
+            select.clear()
+        else:
+            select.value = nxt
 
     @on(Select.Changed)
     def _filter_changed(self, event: Select.Changed) -> None:
@@ -239,11 +247,15 @@ class EvaluateScreen(Screen[None]):
         item = self.shown[row]
         if hasattr(item, "probability"):
             head = Text(f"#{item.index}  true {printable(item.true_name)}  predicted "
-                        f"{printable(item.predicted_name)}  p={item.probability:.3f}\n", style="bold")
+                        f"{printable(item.predicted_name)}  p={item.probability:.3f}", style="bold")
         else:
             head = Text(f"#{item.index}  true {_number(item.true)}  predicted "
-                        f"{_number(item.predicted)}\n", style="bold")
-        detail.update(head + example_text(item.example))
+                        f"{_number(item.predicted)}", style="bold")
+        from rich.console import Group
+
+        body = example_text(item.example)
+        # Text stays one Text (its lines read as text); a picture joins it as a group.
+        detail.update(head + "\n" + body if isinstance(body, Text) else Group(head, body))
 
     def action_close(self) -> None:
         self.dismiss(None)
