@@ -32,7 +32,7 @@ from nnbench.tui.screens.fit_pane import FitPane
 BUNDLED = sorted(p.name.removesuffix(".toml") for p in resources.files("nnbench.presets").iterdir()
                  if p.name.endswith(".toml"))
 FIT_FIELDS = ("epochs", "batch_size", "shuffle", "seed", "validation", "validation_split",
-              "validation_first")
+              "validation_first", "strategy", "devices", "mixed_precision", "jit_compile")
 """The Fit view's own fields (tui/screens/fit_pane.py), besides the callbacks' parameters."""
 
 

@@ -18,7 +18,7 @@ import nnbench.core
 
 FORBIDDEN = ("textual", "tensorflow", "keras")
 
-AFTER_KERAS = {"nnbench.core.keras_callbacks"}
+AFTER_KERAS = {"nnbench.core.keras_callbacks", "nnbench.core.health_callback"}
 """Modules that are Keras code (callback classes): only the Trainer imports them, after Keras."""
 ALL_CORE_MODULES = tuple(sorted(
     {m.name for m in pkgutil.walk_packages(nnbench.core.__path__, "nnbench.core.")} - AFTER_KERAS))

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from nnbench.core.preset import Preset
 
 NARROW_WIDTH = 72
+LOAD_PANEL_WIDTH = 100
 """Below this many columns the two charts stack instead of standing side by side."""
 
 _STATUS_LABEL = {
@@ -69,7 +70,7 @@ class TrainPane(Widget):
     """Charts, epoch progress, early-stopping state, event log and test results of one run."""
 
     DEFAULT_CSS = """
-    TrainPane.-narrow #system-load { display: none; }
+    TrainPane.-no-load-room #system-load { display: none; }
     TrainPane {
         layout: vertical;
         height: 1fr;
@@ -160,6 +161,8 @@ class TrainPane(Widget):
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+        # Below this the load panel would cut the charts' legends: the curves come first.
+        self.set_class(event.size.width < LOAD_PANEL_WIDTH, "-no-load-room")
 
     @property
     def system_load(self) -> SystemLoadPanel:
