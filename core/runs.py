@@ -380,10 +380,12 @@ class RunRecorder:
                 self._guard("progress.json",
                             lambda: write_json(self.progress_path, event_to_dict(event)))
             return
-        self._guard("events.jsonl", lambda: self._append(event))
+        # summary.json first: whoever reads an event (a follower seeing RunFinished) and then the
+        # summary finds the summary already saying it.
         if self._update(event):
             self.summary["duration_s"] = round(clock.monotonic() - self.started, 3)
             self._guard("summary.json", lambda: write_json(self.summary_path, self.summary))
+        self._guard("events.jsonl", lambda: self._append(event))
         if isinstance(event, RunFinished):
             with contextlib.suppress(OSError):
                 self.events.close()

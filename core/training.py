@@ -183,6 +183,9 @@ class Trainer:
         monitor = Monitor.from_callbacks(preset.callbacks, info.val_samples > 0)
         initial_epoch = resumable(run_dir, None) if self.resume is not None else 0
         self.epochs_done = initial_epoch
+        # Before RunStarted: clearing a stale control file must not swallow a stop or steer that
+        # someone sends the moment they see the run start.
+        control_file = ControlFile(run_dir)
         self.emit(RunStarted(
             run_id=run_dir.name, run_dir=str(run_dir), preset_name=preset.name, epochs=self.epochs,
             steps_per_epoch=steps, summary=summarize(model), data=info,
@@ -195,7 +198,7 @@ class Trainer:
         system = SystemMonitor(self.emit, run_dir / SYSTEM_CSV).start()
         self.listeners.append(system)
         adapter = EventAdapter(self.emit, epochs=self.epochs, steps=steps, batch_size=fit.batch_size,
-                               controls=self.controls, control_file=ControlFile(run_dir),
+                               controls=self.controls, control_file=control_file,
                                early_stopping=es, checkpoint=ckpt, on_epoch_done=self._epoch_done)
         # Layer health and the confusion matrix after each epoch, on fixed samples (bounded cost).
         from nnbench.core.health_callback import inside_callbacks

@@ -169,13 +169,13 @@ def mutated(draw: st.DrawFn) -> dict[str, Any]:
         action = draw(st.sampled_from(["replace", "replace", "delete", "add", "insert"]))
         last = path[-1]
         if action == "replace":
-            parent[last] = draw(replacements)
+            parent[last] = copy.deepcopy(draw(replacements))
         elif action == "delete":
             del parent[last]
         elif action == "add" and isinstance(parent, dict):
-            parent[draw(keys)] = draw(replacements)
+            parent[draw(keys)] = copy.deepcopy(draw(replacements))
         elif action == "insert" and isinstance(parent, list):
-            parent.insert(draw(st.integers(0, len(parent))), draw(replacements))
+            parent.insert(draw(st.integers(0, len(parent))), copy.deepcopy(draw(replacements)))
     return raw
 
 

@@ -171,7 +171,7 @@ def test_nnbench_steer_reaches_a_run_training_elsewhere_and_says_what_it_did(
     try:
         assert started.wait(60)
         run_id = seen[0].run_id
-        code = cli.main(["steer", run_id[:15], "--lr", "0.005", "--runs-dir", str(runs_dir)])
+        code = cli.main(["steer", run_id[:15], "--lr", "0.005", "--wait", "90", "--runs-dir", str(runs_dir)])
     finally:
         controls.pause.clear()
         thread.join(60)
