@@ -9,7 +9,7 @@ training inputs for the gradient; for the activations and the confusion matrix, 
 numbering at most PROBE_SAMPLES and at most 1/PROBE_SHARE of the training set (but PROBE_MIN), so a
 forward pass over them is ~1% of an epoch's work — with the reductions done in TensorFlow so only
 per-unit counts cross into numpy. Nothing is re-run over the whole data set. And a governor keeps
-the measuring time within BUDGET of the training time: the first and the last epoch are always
+the measuring time within BUDGET of the training time: the first two and the last epoch are always
 measured, the others whenever the budget allows — every epoch once an epoch takes more than ~30
 times one measurement (any model bigger than the digits MLP); every few epochs for the digits
 presets, whose epochs take a fraction of a second. The calls run eagerly: tracing them as
@@ -182,11 +182,7 @@ class InsideCallback(keras.callbacks.Callback):
         self.probe: Any = None
         self.grads: Any = None
         self.epoch_began = 0.0
-        self.trained = 0.0
-        """Seconds spent in epochs so far (the governor's yardstick)."""
-        self.spent = 0.0
-        """Seconds spent measuring so far."""
-        self.last_cost = 0.0
+        self.governor = lh.Governor(BUDGET)
 
     # --- setting up (once) --------------------------------------------------------------------
 
@@ -271,20 +267,16 @@ class InsideCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         began = time.perf_counter()
-        self.trained += began - self.epoch_began
-        if self.due(epoch + 1):
+        governor = self.governor
+        governor.trained += began - self.epoch_began
+        if isinstance(self.params, dict) and isinstance(self.params.get("epochs"), int):
+            governor.epochs = self.params["epochs"]
+        if governor.due(epoch + 1):
             self._guard(lambda: self._measure(epoch + 1))
-            self.last_cost = time.perf_counter() - began
+            governor.measured(epoch + 1, time.perf_counter() - began)
         else:
             self._guard(self._keep_kernels)
-        self.spent += time.perf_counter() - began
-
-    def due(self, epoch: int) -> bool:
-        """Whether this epoch is measured: the first and the last, and any the budget allows."""
-        last = self.params.get("epochs") if isinstance(self.params, dict) else None
-        if epoch == 1 or epoch == last:
-            return True
-        return self.spent + self.last_cost <= BUDGET * self.trained
+        governor.spent += time.perf_counter() - began
 
     def _keep_kernels(self) -> None:
         # An unmeasured epoch still moves the yardstick: the update ratio is always one epoch's.

@@ -101,10 +101,44 @@ def update_ratio(before: np.ndarray | None, after: np.ndarray | None) -> float |
     """|after - before| / |before| (Frobenius norms); None when it can't be said."""
     if before is None or after is None or before.shape != after.shape or before.size == 0:
         return None
-    norm = float(np.linalg.norm(before))
-    if not math.isfinite(norm) or norm == 0.0:
-        return None
-    return float(np.linalg.norm(after - before)) / norm
+    # A diverged run's weights overflow here: that is an answer (inf / None), not a warning.
+    with np.errstate(over="ignore", invalid="ignore"):
+        norm = float(np.linalg.norm(before))
+        if not math.isfinite(norm) or norm == 0.0:
+            return None
+        return float(np.linalg.norm(after - before)) / norm
+
+
+@dataclass
+class Governor:
+    """Which epochs are measured, so measuring stays within ``budget`` of the training time:
+    the first two and the last always, the others whenever the budget allows.
+
+    The first measurement also pays TensorFlow's one-time eager warm-up (~10x a later one on the
+    digits MLP); the second tells how much. The budget counts the first as a later one, or that
+    one-off would leave the Inside view at epoch 1 for dozens of short epochs."""
+
+    budget: float
+    epochs: int | None = None
+    trained: float = 0.0
+    """Seconds spent in epochs so far (the yardstick)."""
+    spent: float = 0.0
+    """Seconds spent measuring (and keeping kernels) so far."""
+    last_cost: float = 0.0
+    first_cost: float | None = None
+    warmup: float = 0.0
+
+    def due(self, epoch: int) -> bool:
+        if epoch in (1, 2) or epoch == self.epochs:
+            return True
+        return self.spent - self.warmup + self.last_cost <= self.budget * self.trained
+
+    def measured(self, epoch: int, cost: float) -> None:
+        self.last_cost = cost
+        if self.first_cost is None:
+            self.first_cost = cost
+        elif epoch == 2:
+            self.warmup = max(0.0, self.first_cost - cost)
 
 
 # --- activations on the sample ----------------------------------------------------------------

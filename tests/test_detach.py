@@ -95,6 +95,8 @@ class App:
         if pid == 0:  # the child: the pty is its stdin/stdout/stderr and controlling terminal
             try:
                 fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+                # As a terminal starts it: a runner under nohup would hand down SIGHUP ignored.
+                signal.signal(signal.SIGHUP, signal.SIG_DFL)
                 os.execve(sys.executable, [*NNBENCH, str(preset)], env)
             finally:
                 os._exit(127)

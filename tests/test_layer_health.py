@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +165,41 @@ def test_weight_summary_and_update_ratio() -> None:
     assert lh.update_ratio(w, w * 1.1) == pytest.approx(0.1)
     assert lh.update_ratio(np.zeros(3), np.ones(3)) is None
     assert lh.summarize_weights(np.array([np.nan, 1.0])).histogram == []
+
+
+def test_an_overflowing_update_ratio_is_an_answer_not_a_warning() -> None:
+    big = np.full((2, 2), 1e308)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ratio = lh.update_ratio(big, -big)
+    assert ratio is None or not math.isfinite(ratio)
+
+
+def _measured_epochs(governor: lh.Governor, epochs: int, epoch_s: float,
+                     costs: list[float]) -> list[int]:
+    done = []
+    for epoch in range(1, epochs + 1):
+        governor.trained += epoch_s
+        if governor.due(epoch):
+            cost = costs[min(len(done), len(costs) - 1)]
+            governor.measured(epoch, cost)
+            governor.spent += cost
+            done.append(epoch)
+    return done
+
+
+def test_the_governor_keeps_measuring_after_a_slow_first_measurement() -> None:
+    # Digits-sized epochs (0.3 s), a first measurement paying the eager warm-up (0.6 s), later
+    # ones 0.03 s: measured every few epochs, not stuck at epoch 1 for 60 epochs.
+    done = _measured_epochs(lh.Governor(0.03, epochs=100), 100, 0.3, [0.6, 0.03])
+    assert done[:2] == [1, 2] and done[-1] == 100
+    gaps = [b - a for a, b in zip(done[1:], done[2:-1], strict=False)]
+    assert gaps and max(gaps) <= 10 and len(done) >= 20
+    # and within the budget, the warm-up aside
+    assert (len(done) - 1) * 0.03 <= 0.03 * 100 * 0.3 + 0.03
+    # A measurement as slow as an epoch is taken rarely.
+    slow = _measured_epochs(lh.Governor(0.03, epochs=100), 100, 0.3, [0.3])
+    assert len(slow) <= 6
 
 
 def test_dead_and_saturated_units_are_counted_per_unit() -> None:

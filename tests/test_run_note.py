@@ -76,7 +76,7 @@ async def test_a_run_of_an_edited_preset_carries_its_note_into_the_runs_list(tmp
                 break
         [run] = RunStore(runs_dir).list()
         assert run.status == "finished" and run.note == "batch=8"
-        await pilot.press("6")  # the Runs tab
+        await pilot.press("7")  # the Runs tab
         runs_pane = app.main.runs_pane
         assert runs_pane is not None
         for _ in range(100):

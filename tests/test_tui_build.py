@@ -582,7 +582,7 @@ async def test_the_log_view_shows_new_lines_of_the_log_file(runs_dir: Path,
     log.write_text("an old session's line\n")
     app = make_app(tiny_preset(), runs_dir=runs_dir, log_path=log, log_start=log.stat().st_size)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("7")
+        await pilot.press("8")
         with log.open("a") as handle:
             handle.write("I0000 cuda_platform.cc:52] failed call to cuInit\nhalf a li")
         pane = app.main.query_one(LogPane)

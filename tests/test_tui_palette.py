@@ -18,8 +18,9 @@ from test_tui_build import SIZE, app_on, checked, palette
 from nnbench.core.preset import bundled_presets, loads_preset
 from nnbench.tui.screens.error_modal import ErrorModal
 
-NOT_HERE = {"Quit", "Train"}
-"""Quit ends the app (its own tests); Train starts a real run (tests/test_tui_train.py)."""
+NOT_HERE = {"Quit", "Train", "Find a learning rate"}
+"""Quit ends the app (its own tests); Train starts a real run (tests/test_tui_train.py); the
+finder a real range test (tests/test_tui_steer.py)."""
 
 PRESETS = sorted(bundled_presets())
 HERE = ["digits-cnn", "diabetes-regression", "imdb-sentiment", "functional-graph"]

@@ -245,7 +245,7 @@ class NnbenchApp(App[int]):
         replace_app_bindings(self, partial(footer_binding, training=training, paused=paused))
 
     def action_show_tab(self, tab: str) -> None:
-        """Show a tab and focus its first control (alt+1 … alt+7, or 1 … 7 outside text)."""
+        """Show a tab and focus its first control (alt+1 … alt+8, or 1 … 8 outside text)."""
         self.main.query_one(TabbedContent).active = tab
         self.main.focus_tab(tab)
 

@@ -54,9 +54,10 @@ APP_BINDINGS = [
     # switches from anywhere (see tui/keys.py) and is what the footer shows.
     *(Binding(key, f"show_tab('{tab}')", "Tabs" if n == 1 else title,
               show=n == 1 and how == "alt", priority=True,
-              key_display="M-1…7" if n == 1 else f"M-{n}", id=f"app.tab.{how}.{tab}",
-              tooltip="Switch tab: Alt+1 … Alt+7, also from inside a field "
-                      "(1 … 7 where nothing is typed)")
+              key_display=f"M-1…{len(TABS)}" if n == 1 else f"M-{n}",
+              id=f"app.tab.{how}.{tab}",
+              tooltip=f"Switch tab: Alt+1 … Alt+{len(TABS)}, also from inside a field "
+                      f"(1 … {len(TABS)} where nothing is typed)")
       for n, (tab, title) in enumerate(TABS.items(), start=1)
       for how, key in zip(("alt", "esc"), alt_digit(n).split(","), strict=True)),
     *(Binding(str(n), f"show_tab('{tab}')", title, show=False, id=f"app.tab.{tab}")
@@ -86,9 +87,9 @@ def key_sections(app: NnbenchApp) -> list[KeySection]:
     sections: list[KeySection] = [
         ("Everywhere", keys(b for b in app_keys if b.action not in TRAINING_ACTIONS
                             and not b.action.startswith("show_tab"))
-         + [("alt+1 … alt+7", "switch tab, also from inside a field: "
+         + [(f"alt+1 … alt+{len(TABS)}", "switch tab, also from inside a field: "
              + " · ".join(TABS.values())),
-            ("1 … 7", "switch tab where nothing is typed (in a text field a digit is a "
+            (f"1 … {len(TABS)}", "switch tab where nothing is typed (in a text field a digit is a "
                       "digit)"),
             ("esc", "leave a field: back to the layer stack or the tab strip"),
             ("^p", "command palette: every action by name"),

@@ -80,6 +80,12 @@ def main_screen_commands(app: NnbenchApp) -> Iterable[SystemCommand]:
                         while_training(app.action_stop_after_epoch))
     yield SystemCommand("Pause or resume training", training_help("Between batches (p)"),
                         while_training(app.action_toggle_pause))
+    yield SystemCommand("Steer training", training_help("A new learning rate or EarlyStopping "
+                                                        "patience, from the next batch (s)"),
+                        while_training(app.action_steer))
+    yield SystemCommand("Find a learning rate", "A short range test on a fresh model: loss "
+                        "against learning rate, with a suggested value (ctrl+l)",
+                        app.action_lr_find)
     yield SystemCommand("Open preset", "A bundled preset, one of yours or a file (ctrl+o)",
                         app.action_open_preset)
     yield SystemCommand("Save preset", "Save the working preset as TOML (ctrl+s)",

@@ -11,8 +11,9 @@ parser to catch the day it maps these differently.
 from __future__ import annotations
 
 OPTION_DIGITS = {1: "inverted_exclamation_mark", 2: "trade_mark_sign", 3: "pound_sign",
-                 4: "cent_sign", 5: "infinity", 6: "section_sign", 7: "pilcrow_sign"}
-"""What Textual names ESC+digit (the macOS Option+digit characters ¡ ™ £ ¢ ∞ § ¶)."""
+                 4: "cent_sign", 5: "infinity", 6: "section_sign", 7: "pilcrow_sign",
+                 8: "bullet"}
+"""What Textual names ESC+digit (the macOS Option+digit characters ¡ ™ £ ¢ ∞ § ¶ •)."""
 
 
 def alt_digit(n: int) -> str:

@@ -82,7 +82,9 @@ class InsidePane(Widget):
         found = self.screen.query("#train-pane") if self.is_attached else None
         pane = found.first() if found else None
         state = getattr(pane, "state", None)
-        if isinstance(state, RunState) and self.display:
+        # Drawn only while its tab shows (a hidden tab pane hides this one through its parent).
+        shown = all(node.display for node in self.ancestors_with_self if isinstance(node, Widget))
+        if isinstance(state, RunState) and shown:
             self.show(state)
 
     def show(self, state: RunState) -> None:

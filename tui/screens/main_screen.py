@@ -18,6 +18,7 @@ from nnbench.tui.screens.build_pane import BuildPane
 from nnbench.tui.screens.compile_pane import CompilePane
 from nnbench.tui.screens.data_pane import DataPane
 from nnbench.tui.screens.fit_pane import FitPane
+from nnbench.tui.screens.inside_pane import InsidePane
 from nnbench.tui.screens.log_pane import LogPane
 from nnbench.tui.screens.runs_pane import RunsPane
 from nnbench.tui.screens.train_pane import TrainPane
@@ -32,7 +33,7 @@ PROBLEM_TABS = {"compile": "compile", "fit": "fit", "callbacks": "fit", "data": 
 
 TABS: dict[str, str] = {
     "build": "Build", "compile": "Compile", "fit": "Fit", "data": "Data",
-    "train": "Train", "runs": "Runs", "log": "Log",
+    "train": "Train", "inside": "Inside", "runs": "Runs", "log": "Log",
 }
 
 
@@ -91,6 +92,8 @@ class MainScreen(Screen[None]):
                         yield DataPane(id="data-pane")
                     elif tab_id == "train":
                         yield TrainPane(id="train-pane")
+                    elif tab_id == "inside":
+                        yield InsidePane(id="inside-pane")
                     elif tab_id == "runs":
                         yield RunsPane(self.runs_dir, id="runs-pane")
                     else:
