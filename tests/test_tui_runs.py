@@ -275,3 +275,25 @@ async def test_a_row_that_grows_widens_its_columns(tmp_path: Path) -> None:
         for key, column in table.columns.items():
             shown = cell_width(str(table.get_cell(run, key)))
             assert column.content_width >= shown, (key, column.content_width, shown)
+
+
+class WatchingApp(RunsApp):
+    """The real app's ``attach_run`` hook, recorded."""
+
+    def __init__(self, runs_dir: Path) -> None:
+        super().__init__(runs_dir)
+        self.watched: list[Path] = []
+
+    def attach_run(self, run_dir: Path | str) -> None:
+        self.watched.append(Path(run_dir))
+
+
+async def test_enter_on_a_run_watches_it_as_the_footer_says(runs: Path) -> None:
+    app = WatchingApp(runs)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(RunsPane)
+        await until(pilot, lambda: pane.loaded)
+        pane.table.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [p.name for p in app.watched] == [pane.selected]

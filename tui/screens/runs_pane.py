@@ -326,6 +326,12 @@ class RunsPane(Widget):
         if event.data_table.id == "runs-table" and self._cursor_run() != self.selected:
             self._select(self._cursor_run())
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        # The table takes enter as its own "select": the footer's ⏎ Watch is this.
+        if event.data_table.id == "runs-table":
+            event.stop()
+            self.action_watch()
+
     def _select(self, run_id: str | None) -> None:
         self.selected = run_id
         record = self.records.get(run_id) if run_id else None
