@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# English whatever the machine's locale (the snapshots are English); the Korean tests set it.
+os.environ["NNBENCH_LANG"] = "en"
 
 from nnbench.core.preset import Preset, preset_from_dict  # noqa: E402
 

@@ -25,12 +25,19 @@ from textual.worker import Worker, WorkerState
 from nnbench.core.compat import Problem
 from nnbench.core.errors import NnbenchError, PresetError
 from nnbench.core.events import DataInfo
+from nnbench.core.i18n import _
 from nnbench.core.launch import Launcher
 from nnbench.core.preset import DEFAULT_PRESET, Preset, load_preset
 from nnbench.core.session import Session, open_choice
 from nnbench.core.text import printable
 from nnbench.tui import app_keys
-from nnbench.tui.app_keys import APP_BINDINGS, MAIN_SCREEN_ACTIONS, TRAINING_ACTIONS, footer_binding
+from nnbench.tui.app_keys import (
+    APP_BINDINGS,
+    MAIN_SCREEN_ACTIONS,
+    TRAINING_ACTIONS,
+    app_binding,
+    footer_binding,
+)
 from nnbench.tui.commands import guarded, main_screen_commands
 from nnbench.tui.messages import KerasReady, PresetChanged, TrainingStateChanged
 from nnbench.tui.preset_actions import PresetActions
@@ -62,6 +69,8 @@ class NnbenchApp(App[int]):
                  not_opened: tuple[str, NnbenchError] | None = None,
                  launcher: Launcher | None = None, attach: Path | None = None) -> None:
         super().__init__(driver_class=driver_class)
+        # The footer's words in the language chosen now, not at import (tui/keys.py).
+        replace_app_bindings(self, app_binding)
         self.launcher = launcher
         """Starts a run (core.launch.launch_run: a process of its own); tests pass a thread one."""
         self.attach_to = attach
@@ -136,7 +145,8 @@ class NnbenchApp(App[int]):
     def _say_not_opened(self) -> None:
         assert self.not_opened is not None
         choice, error = self.not_opened
-        self.main.status.message = f"could not open {choice}; showing {self.preset.name}"
+        self.main.status.message = _("could not open {choice}; showing {name}").format(
+            choice=choice, name=self.preset.name)
         self.push_screen(ErrorModal(error.title, error.message))
 
     @work(thread=True, exit_on_error=False, group="keras", description="Loading TensorFlow")
@@ -153,12 +163,12 @@ class NnbenchApp(App[int]):
     def on_keras_ready(self, message: KerasReady) -> None:
         self.keras_ready = message.error is None
         if message.error:
-            self.main.status.keras = "TensorFlow failed to load"
-            self.push_screen(ErrorModal("TensorFlow failed to load",
-                                        f"{message.error}\n\nEditing works; checking and training "
-                                        "the model do not. See the Log tab."))
+            self.main.status.keras = _("TensorFlow failed to load")
+            self.push_screen(ErrorModal(_("TensorFlow failed to load"),
+                                        f"{message.error}\n\n" + _("Editing works; checking and "
+                                        "training the model do not. See the Log tab.")))
         else:
-            self.main.status.keras = "TensorFlow ready"
+            self.main.status.keras = _("TensorFlow ready")
 
     # --- the working preset (tui/session_view.py) --------------------------------------------
 
@@ -212,12 +222,13 @@ class NnbenchApp(App[int]):
                     log.write(f"nnbench: {doing} failed\n{text}")
             except OSError:
                 pass
-        where = " The traceback is in the Log tab." if self.log_path is not None else ""
-        message = (f"{type(error).__name__}: {error}\n\nThe app keeps running and your unsaved "
-                   f"changes are kept.{where} This is a bug in nnbench; please report it.")
+        where = " " + _("The traceback is in the Log tab.") if self.log_path is not None else ""
+        message = (f"{type(error).__name__}: {error}\n\n"
+                   + _("The app keeps running and your unsaved changes are kept.{where} This is a "
+                       "bug in nnbench; please report it.").format(where=where))
         if isinstance(error, NnbenchError):  # a refusal that escaped its view: just say it
             message = error.message
-        self.push_screen(ErrorModal(f"{doing.capitalize()} failed"
+        self.push_screen(ErrorModal(_("{doing} failed").format(doing=doing.capitalize())
                                     if not isinstance(error, NnbenchError) else error.title,
                                     message))
 
@@ -299,9 +310,9 @@ class NnbenchApp(App[int]):
         self.training = message.running
         self._quiet_footer_while_training(message.running, paused=message.paused)
         status = self.main.status
-        status.training = ("paused — p resumes" if message.paused else "training…"
+        status.training = (_("paused — p resumes") if message.paused else _("training…")
                            ) if message.running else (
-            f"last run {message.status}" if message.status else "")
+            _("last run {status}").format(status=message.status) if message.status else "")
         self.refresh_bindings()
         if not message.running and self.main.runs_pane is not None:
             self.main.runs_pane.refresh_runs()
@@ -320,8 +331,8 @@ class NnbenchApp(App[int]):
     def _system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):
             if command.title == "Quit":  # Textual's quits at once; ours asks first
-                yield SystemCommand("Quit", "Quit nnbench; asks first while training or with "
-                                    "unsaved changes (ctrl+q)", self.action_quit)
+                yield SystemCommand(_("Quit"), _("Quit nnbench; asks first while training or "
+                                                 "with unsaved changes (ctrl+q)"), self.action_quit)
             else:
                 yield command
         if isinstance(screen, MainScreen):
@@ -350,18 +361,21 @@ class NnbenchApp(App[int]):
         self._quitting = True
         try:
             if self.training:
-                extra = " Unsaved preset changes are lost." if self.unsaved else ""
+                extra = " " + _("Unsaved preset changes are lost.") if self.unsaved else ""
                 run = self.main.train_pane.state.run_id if self.main.train_pane else None
-                attach = f" (`nnbench attach {run}`, or the Runs tab)" if run else ""
+                attach = " " + _("(`nnbench attach {run}`, or the Runs tab)").format(
+                    run=run) if run else ""
                 if not await self.push_screen_wait(ConfirmScreen(
-                        "Training is running",
-                        "Quit? The run goes on training in its own process; come back to it "
-                        f"any time{attach}. To stop it instead, press x first.{extra}",
-                        yes="Quit, keep training")):
+                        _("Training is running"),
+                        _("Quit? The run goes on training in its own process; come back to it "
+                          "any time{attach}. To stop it instead, press x first.{extra}").format(
+                            attach=attach, extra=extra),
+                        yes=_("Quit, keep training"))):
                     return
             elif self.unsaved and not await self.push_screen_wait(ConfirmScreen(
-                    "Unsaved changes", f"Quit and lose the changes to {self.preset.name}?",
-                    yes="Quit without saving")):
+                    _("Unsaved changes"), _("Quit and lose the changes to {name}?").format(
+                        name=self.preset.name),
+                    yes=_("Quit without saving"))):
                 return
             self.exit(0)
         finally:
