@@ -12,7 +12,8 @@ A run trains in a process of its own (core/launch.py), so it outlives the app; t
 its folder (core/follow.py) in a thread worker that posts ``TrainingEvents``, and folds them into a
 ``RunState`` (core/run_state.py) on the UI thread. A run started here, one attached from the Runs
 view or ``nnbench attach``, and a finished one replayed are the same code path. Stop, stop after
-this epoch and pause reach the run's process through its control file.
+this epoch and pause reach the run's process through its control file. The widgets, and how a
+``RunState`` is drawn on them, are ``TrainView``'s (train_view.py).
 """
 
 from __future__ import annotations
@@ -21,41 +22,20 @@ import threading
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.events import Resize
 from textual.widget import Widget
-from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from nnbench.core import events as ev
-from nnbench.core.advice import advise
 from nnbench.core.errors import NnbenchError
 from nnbench.core.run_state import RunState
 from nnbench.core.text import printable
 from nnbench.tui.messages import RunRefused, TrainingEvents, TrainingStateChanged
-from nnbench.tui.widgets.curve_chart import CurveChart
-from nnbench.tui.widgets.early_stopping_status import EarlyStoppingStatus
-from nnbench.tui.widgets.epoch_progress import EpochProgress
-from nnbench.tui.widgets.event_log import EventLog
-from nnbench.tui.widgets.results_table import ResultsTable
-from nnbench.tui.widgets.run_charts import draw_run
-from nnbench.tui.widgets.system_load import SystemLoadPanel
+from nnbench.tui.screens.train_view import TrainView
 
 if TYPE_CHECKING:
     from nnbench.core.preset import Preset
 
-NARROW_WIDTH = 72
-LOAD_PANEL_WIDTH = 100
-"""Below this many columns the two charts stack instead of standing side by side."""
-
-_STATUS_LABEL = {
-    "idle": "○ idle", "starting": "◌ starting", "running": "● running", "paused": "‖ paused",
-    "stopping": "◌ stopping", "finished": "✔ finished", "stopped": "■ stopped", "failed": "✘ failed",
-    "interrupted": "✘ interrupted",
-}
 LIVE = ("starting", "running", "paused", "stopping")
 
 
@@ -66,131 +46,18 @@ def show_error(widget: Widget, title: str, message: str) -> None:
     widget.app.push_screen(ErrorModal(title, message))
 
 
-class TrainPane(Widget):
-    """Charts, epoch progress, early-stopping state, event log and test results of one run."""
-
-    DEFAULT_CSS = """
-    TrainPane.-no-load-room #system-load { display: none; }
-    TrainPane {
-        layout: vertical;
-        height: 1fr;
-        width: 1fr;
-    }
-    TrainPane #train-header {
-        height: 1;
-        width: 1fr;
-        padding: 0 1;
-        background: $boost;
-    }
-    TrainPane.-running #train-header { color: $accent; }
-    TrainPane.-paused #train-header { color: $warning; }
-    TrainPane.-finished #train-header { color: $success; }
-    TrainPane.-stopped #train-header { color: $warning; }
-    TrainPane.-failed #train-header { color: $error; }
-    TrainPane #charts {
-        height: 3fr;
-        min-height: 7;
-    }
-    TrainPane.-narrow #charts {
-        layout: vertical;
-    }
-    TrainPane #train-status {
-        height: 3;
-        padding: 0 1;
-    }
-    TrainPane #train-bottom {
-        height: 2fr;
-        /* 5 lines of events at 80x24: the log is the run's story, the charts can be shorter */
-        min-height: 7;
-    }
-    TrainPane ResultsTable, TrainPane #results-note {
-        display: none;
-    }
-    TrainPane.-has-results ResultsTable {
-        display: block;
-    }
-    TrainPane #results-note {
-        width: 1fr;
-        max-width: 44;
-        height: auto;
-        max-height: 100%;
-        border: round $warning;
-        border-title-align: left;
-        padding: 0 1;
-        color: $text-muted;
-    }
-    TrainPane.-not-evaluated #results-note {
-        display: block;
-    }
-    """
+class TrainPane(TrainView):
+    """The Train view of one run, which it starts, resumes or attaches to, follows and controls."""
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.state = RunState()
         self._following: str | None = None
         """The run folder whose events this view takes (messages from an earlier one are dropped)."""
         self._follow_stop = threading.Event()
         self._announced = False
         """True while the app was told (TrainingStateChanged) that a run is live here."""
         self._saw_live = False
-        self._log_shown = 0
-        self._epochs_drawn = -1
-        self._results_shown = False
-        self._ended_shown = False
-
-    # --- layout -------------------------------------------------------------------------------
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="train-header", markup=False)
-        with Horizontal(id="charts"):
-            yield CurveChart("loss", id="loss-chart", empty_text="no epochs yet")
-            yield CurveChart("metric", id="metric-chart", empty_text="no epochs yet")
-            yield SystemLoadPanel(id="system-load")
-        with Widget(id="train-status"):
-            yield EpochProgress(id="epoch-progress")
-            yield EarlyStoppingStatus(id="early-stopping")
-        with Horizontal(id="train-bottom"):
-            yield EventLog(id="event-log")
-            yield ResultsTable(id="results")
-            yield Static(id="results-note", markup=False)
-
-    def on_mount(self) -> None:
-        self.query_one("#results-note", Static).border_title = "Test results"
-        self._update_header()
-
-    def on_resize(self, event: Resize) -> None:
-        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
-        # Below this the load panel would cut the charts' legends: the curves come first.
-        self.set_class(event.size.width < LOAD_PANEL_WIDTH, "-no-load-room")
-
-    @property
-    def system_load(self) -> SystemLoadPanel:
-        return self.query_one(SystemLoadPanel)
-
-    @property
-    def loss_chart(self) -> CurveChart:
-        return self.query_one("#loss-chart", CurveChart)
-
-    @property
-    def metric_chart(self) -> CurveChart:
-        return self.query_one("#metric-chart", CurveChart)
-
-    @property
-    def event_log(self) -> EventLog:
-        return self.query_one(EventLog)
-
-    @property
-    def results_table(self) -> ResultsTable:
-        return self.query_one(ResultsTable)
-
-    @property
-    def early_stopping(self) -> EarlyStoppingStatus:
-        return self.query_one(EarlyStoppingStatus)
-
-    @property
-    def progress(self) -> EpochProgress:
-        return self.query_one(EpochProgress)
 
     # --- commands (the app's bindings call these) ---------------------------------------------
 
@@ -276,18 +143,8 @@ class TrainPane(Widget):
         self._follow_stop = threading.Event()
         if self._announced:
             self._announce(False)
-        self.state = state
         self._saw_live = state.status == "starting"
-        self._log_shown = 0
-        self._epochs_drawn = -1
-        self._results_shown = self._ended_shown = False
-        self.remove_class("-has-results", "-not-evaluated")
-        with self.app.batch_update():
-            self.event_log.clear()
-            self.results_table.show_results({})
-            draw_run(state, self.loss_chart, self.metric_chart)
-            self.system_load.show_run(state)
-            self._update_header()
+        self._show_new_run(state)
 
     def _announce(self, running: bool) -> None:
         self._announced = running
@@ -309,15 +166,13 @@ class TrainPane(Widget):
         """Stop at the next batch; the run is saved as stopped, with its model."""
         if self._control("stop"):
             self.state.status = "stopping"
-            self._set_status_classes()
-            self._update_header()
+            self._show_status()
 
     def stop_after_epoch(self) -> None:
         """Let the epoch in flight finish, then stop."""
         if self._control("stop_after_epoch"):
             self.state.status = "stopping"
-            self._set_status_classes()
-            self._update_header()
+            self._show_status()
 
     def toggle_pause(self) -> None:
         """Pause between batches, or resume."""
@@ -409,120 +264,17 @@ class TrainPane(Widget):
         if (state.status == "paused") != was_paused and self._announced and not state.finished:
             self.post_message(TrainingStateChanged(running=True, run_dir=state.run_dir,
                                                    paused=state.status == "paused"))
-        self._draw()
-
-    def _draw(self) -> None:
-        state = self.state
-        with self.app.batch_update():
-            for line in state.log[self._log_shown:]:
-                self.event_log.add(line.kind, line.text)
-            self._log_shown = len(state.log)
-            if state.epoch != self._epochs_drawn or state.early_stopped is not None:
-                self._epochs_drawn = state.epoch
-                draw_run(state, self.loss_chart, self.metric_chart)
-            self.system_load.show_run(state)
-            self._draw_progress()
-            if state.early_stopped is not None:
-                self.early_stopping.show_stopped(state.early_stopped)
-            elif state.patience is not None:
-                self.early_stopping.show_state(state.patience)
-            if state.evaluated and not self._results_shown:
-                self._show_results()
-            self._set_status_classes()
-            self._update_header()
-        if state.finished is not None and not self._ended_shown:
-            self._ended(state.finished)
+        ended = self._draw()
+        if ended is not None:
+            self._ended(ended)
         elif state.is_live and state.status != "starting" and not self._announced and self._saw_live:
             self._announce(True)  # attached to a run that is training: x, e and p reach it
 
-    def _draw_progress(self) -> None:
-        state, progress = self.state, self.progress
-        if state.finished is not None:
-            return
-        if state.status == "paused":
-            progress.set_paused(True)
-            return
-        progress.set_paused(False)
-        if state.batch is not None:
-            progress.batch(state.batch)
-        elif state.epoch_in_flight > state.epoch:
-            progress.epoch_started(ev.EpochStarted(state.epoch_in_flight, state.epochs), state.steps)
-        elif state.epoch:
-            last = state.epoch_logs.get(state.epoch, {})
-            progress.epoch_ended(ev.EpochEnded(state.epoch, state.epochs, last, None, 0.0),
-                                 state.steps)
-
-    def _show_results(self) -> None:
-        state = self.state
-        self._results_shown = True
-        if state.restored_epoch is not None:
-            # The test set saw the restored weights: compare with that epoch's validation, not
-            # the last one's.
-            self.results_table.show_results(state.test_metrics, state.epoch_logs[state.restored_epoch],
-                                            f"val (epoch {state.restored_epoch}, restored)")
-        else:
-            self.results_table.show_results(state.test_metrics, state.last_logs)
-        self.add_class("-has-results")
-
     def _ended(self, event: ev.RunFinished) -> None:
-        self._ended_shown = True
-        epochs = f"{event.epochs_done} epoch{'s' if event.epochs_done != 1 else ''}"
-        self.progress.finish(f"{event.status} after {epochs}", event.epochs_done,
-                             self.state.epochs or None)
-        if event.status in ("stopped", "interrupted") and not self.state.evaluated:
-            self._show_not_evaluated(event)
+        """The run's end is on screen: the app hears that nothing is live, and why it failed."""
         if self._announced:
             self._announce(False)
-        for piece in advise(self.state):  # the run's history read in the tutorials' terms
-            self.event_log.add("advice", printable(piece.text))
         if event.status in ("failed", "interrupted") and self._saw_live:
             show_error(self, printable(event.error_title or f"Training {event.status}"),
                        printable(event.error or f"Training {event.status} without a message.",
                                  newlines=True))
-
-    def _show_not_evaluated(self, event: ev.RunFinished) -> None:
-        """A hard stop skips the test set: say so where the results would be, and where the model is."""
-        text = "stopped before evaluation" if event.status == "stopped" else "not evaluated"
-        if event.run_dir and event.status == "stopped":
-            model = printable(str(PurePath(event.run_dir) / "model.keras"))
-            text += (f"; the model as of epoch {event.epochs_done} is saved in {model}"
-                     if event.epochs_done else f"; the untrained model is saved in {model}")
-        elif event.run_dir:
-            text += f"; nnbench resume {printable(PurePath(event.run_dir).name)} goes on"
-        self.event_log.add("stopped", text)
-        self.query_one("#results-note", Static).update(text)
-        self.add_class("-not-evaluated")
-
-    # --- header -------------------------------------------------------------------------------
-
-    @property
-    def status(self) -> str:
-        return self.state.status
-
-    def _set_status_classes(self) -> None:
-        status = self.state.status
-        for name in ("running", "paused", "finished", "stopped", "failed"):
-            self.set_class(status == name or (name == "running" and status == "stopping")
-                           or (name == "failed" and status == "interrupted"), f"-{name}")
-
-    def _update_header(self) -> None:
-        header = self.query("#train-header")
-        if not header:
-            return
-        state = self.state
-        text = Text(_STATUS_LABEL.get(state.status, state.status), style="bold")
-        if state.status == "idle" and not state.run_id:
-            text.append("  no run yet: Ctrl+R trains the working preset", style="")
-        else:
-            parts = [printable(state.run_id)] if state.run_id else []
-            name = printable(state.preset_name)
-            if name and not (state.run_id or "").endswith(state.preset_name):
-                parts.append(name)  # the run id already ends with the preset's name
-            if state.epochs:
-                # The last finished epoch, as "stopped after N epochs" says; the progress line
-                # names the epoch in flight.
-                parts.append(f"epoch {state.epoch}/{state.epochs}")
-            if state.monitor:
-                parts.append(f"monitor {state.monitor.name}")
-            text.append("  " + " · ".join(parts))
-        header.first(Static).update(text, layout=False)  # one row, as wide as the pane
