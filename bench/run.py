@@ -20,6 +20,8 @@ import tempfile
 import time
 import tomllib
 import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -175,7 +177,15 @@ def machine() -> dict[str, Any]:
 # --- main -------------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
+FigureFunction = Callable[[Config, Path, Callable[[str], None]], "Figure | tuple[Figure, ...]"]
+"""A figure function: (config, scratch folder, log) -> its figure(s)."""
+
+
+def _log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = parser.add_mutually_exclusive_group()
@@ -193,11 +203,19 @@ def main(argv: list[str] | None = None) -> int:
                              "build=alt+1,train=alt+5,runs=alt+6")
     parser.add_argument("--suite-root", type=Path, default=REPO,
                         help="where `pytest -q` runs for the test_suite figure")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
     config = CONFIGS["smoke" if args.smoke else "quick" if args.quick else "full"]
     if args.tab_keys:
         pairs = dict(p.split("=", 1) for p in args.tab_keys.split(",") if "=" in p)
         config = Config(**{**config.__dict__, "tab_keys": pairs})
+    return config
+
+
+def _wanted(args: argparse.Namespace, config: Config, parser: argparse.ArgumentParser) -> list[str]:
+    """The figures to measure: --only (or the mode's own), less --skip; exits on an unknown key."""
     wanted = [k.strip() for k in args.only.split(",") if k.strip()] or list(
         SMOKE_FIGURES if args.smoke else FIGURES)
     wanted = [k for k in wanted if k not in {s.strip() for s in args.skip.split(",")}]
@@ -206,71 +224,87 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown figure(s) {', '.join(unknown)}; use {', '.join(FIGURES)}")
     if not config.test_suite and "test_suite" in wanted and not args.only:
         wanted.remove("test_suite")
+    return wanted
 
-    def log(text: str) -> None:
-        print(text, file=sys.stderr, flush=True)
 
-    figures: dict[str, Figure] = {}
-    load_before = os.getloadavg()
-    started = time.monotonic()
-    steps: list[tuple[tuple[str, ...], Any]] = [
+def _steps(suite_root: Path) -> list[tuple[tuple[str, ...], FigureFunction]]:
+    """Each figure function with the keys of the figures it returns, in the order they run."""
+    return [
         (("throughput_app", "epoch_to_chart", "memory"), fig_throughput),
         (("whole_process", "peers"), fig_whole_process),
         (("first_frame",), fig_first_frame),
         (("key_to_screen",), fig_key_to_screen),
         (("chart_redraw",), fig_chart_redraw),
         (("runs_list",), fig_runs_list),
-        (("test_suite",), lambda c, s, lg: fig_test_suite(c, s, lg, args.suite_root)),
+        (("test_suite",), lambda c, s, lg: fig_test_suite(c, s, lg, suite_root)),
     ]
-    targets = tomllib.loads(TARGETS_PATH.read_text(encoding="utf-8"))
-    info = machine()
 
-    def write(partial: bool) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
+
+@dataclass
+class _Results:
+    """The figures measured so far and how to write them as results.json."""
+
+    path: Path
+    config: Config
+    targets: dict[str, Any]
+    machine: dict[str, Any]
+    started: float
+    """time.monotonic() at the start"""
+    load_before: tuple[float, float, float]
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+    def write(self, partial: bool) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
         # After every figure, so a run cut short still leaves what it measured.
-        every = {k: figures.get(k) or Figure(k, k, status="pending" if partial else "skipped")
+        every = {k: self.figures.get(k) or Figure(k, k, status="pending" if partial else "skipped")
                  for k in FIGURES}
-        checks = check(every, targets)
-        meta = {"mode": config.name, "when": datetime.now(UTC).isoformat(timespec="seconds"),
-                "seconds": round(time.monotonic() - started, 1), "complete": not partial,
-                "load_before": load_before, "load_after": os.getloadavg(), "machine": info,
-                "config": dict(config.__dict__)}
+        checks = check(every, self.targets)
+        meta = {"mode": self.config.name, "when": datetime.now(UTC).isoformat(timespec="seconds"),
+                "seconds": round(time.monotonic() - self.started, 1), "complete": not partial,
+                "load_before": self.load_before, "load_after": os.getloadavg(),
+                "machine": self.machine, "config": dict(self.config.__dict__)}
         results = {"meta": meta, "figures": {k: every[k].as_dict() for k in FIGURES},
                    "checks": [{"state": s, "target": t, "text": x} for s, t, x in checks]}
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
         return meta, checks
 
+
+def _measure(steps: list[tuple[tuple[str, ...], FigureFunction]], wanted: list[str],
+             results: _Results) -> None:
+    """Every wanted step in a scratch folder of its own; a step that raises is a failed figure."""
     # ignore_cleanup_errors: a run process may still be writing its last lines into the folder.
     with tempfile.TemporaryDirectory(prefix="nnbench-bench-", ignore_cleanup_errors=True) as tmp:
         for keys, measure in steps:
             if not any(k in wanted for k in keys):
                 continue
-            log(f"{', '.join(keys)} ({time.monotonic() - started:.0f}s) ...")
+            _log(f"{', '.join(keys)} ({time.monotonic() - results.started:.0f}s) ...")
             scratch = Path(tmp) / keys[0]
             scratch.mkdir()
             try:
-                out = measure(config, scratch, log)
+                out = measure(results.config, scratch, _log)
             except Exception as exc:  # one broken figure must not lose the others
-                log(traceback.format_exc())
+                _log(traceback.format_exc())
                 for k in keys:
-                    figures[k] = Figure(k, k, status="failed",
-                                        notes=[f"{type(exc).__name__}: {str(exc)[:2000]}"])
-                write(partial=True)
+                    results.figures[k] = Figure(k, k, status="failed",
+                                                notes=[f"{type(exc).__name__}: {str(exc)[:2000]}"])
+                results.write(partial=True)
                 continue
             for fig in out if isinstance(out, tuple) else (out,):
-                figures[fig.key] = fig
-            write(partial=True)
-    elapsed = time.monotonic() - started
-    for key in FIGURES:
-        if key not in figures:
-            figures[key] = Figure(key, key, status="skipped")
-    meta, checks = write(partial=False)
+                results.figures[fig.key] = fig
+            results.write(partial=True)
+
+
+def _report(results: _Results, meta: dict[str, Any], checks: list[tuple[str, str, str]],
+            elapsed: float) -> bool:
+    """Print the machine, the table, the notes and the targets; True when a target was missed
+    or a figure failed to measure."""
+    figures = results.figures
     load_after = meta["load_after"]
     m = meta["machine"]
-    print(f"\nnnbench bench ({config.name}), {meta['when']}, {elapsed:.0f}s; {m.get('cpus')} CPUs "
-          f"{m.get('cpu', '')}, Python {m['python']}, TensorFlow {m.get('tensorflow')}, Keras "
-          f"{m.get('keras')}, Textual {m.get('textual')}; nnbench {m.get('git')}; load "
-          f"{load_before[0]:.2f} before, {load_after[0]:.2f} after")
+    print(f"\nnnbench bench ({results.config.name}), {meta['when']}, {elapsed:.0f}s; "
+          f"{m.get('cpus')} CPUs {m.get('cpu', '')}, Python {m['python']}, TensorFlow "
+          f"{m.get('tensorflow')}, Keras {m.get('keras')}, Textual {m.get('textual')}; nnbench "
+          f"{m.get('git')}; load {results.load_before[0]:.2f} before, {load_after[0]:.2f} after")
     print(format_table(figures))
     for key in FIGURES:
         for note in figures[key].notes:
@@ -283,10 +317,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(failed)} of {len(checks)} targets missed" if failed else "no target missed")
     if broken:
         print(f"figures that failed to measure: {', '.join(broken)}")
-    print(f"results: {args.json}")
-    if args.check and (failed or broken):
-        return 1
-    return 0
+    print(f"results: {results.path}")
+    return bool(failed or broken)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    config = _config(args)
+    wanted = _wanted(args, config, parser)
+    load_before = os.getloadavg()
+    started = time.monotonic()
+    targets = tomllib.loads(TARGETS_PATH.read_text(encoding="utf-8"))
+    results = _Results(args.json, config, targets, machine(), started, load_before)
+    _measure(_steps(args.suite_root), wanted, results)
+    elapsed = time.monotonic() - started
+    for key in FIGURES:
+        if key not in results.figures:
+            results.figures[key] = Figure(key, key, status="skipped")
+    meta, checks = results.write(partial=False)
+    missed = _report(results, meta, checks, elapsed)
+    return 1 if args.check and missed else 0
 
 
 if __name__ == "__main__":
