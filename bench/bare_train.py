@@ -21,6 +21,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import IO, Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -61,7 +62,7 @@ def load(workload: str, npz: str | None):
     return x_train, y_train, x_val, y_val, x_test, y_test
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workload", choices=sorted(LAYERS), default="digits-wide")
     parser.add_argument("--epochs", type=int, default=10)
@@ -73,16 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=Path)
     parser.add_argument("--result", type=Path)
     parser.add_argument("--save", type=Path, default=Path("bare-model.keras"))
-    args = parser.parse_args(argv)
+    return parser
 
-    import keras
-    import tensorflow as tf
 
-    keras.utils.set_random_seed(args.seed)
-    tf.config.experimental.enable_op_determinism()  # as nnbench does for a seeded preset
-    x_train, y_train, x_val, y_val, x_test, y_test = load(args.workload, args.npz)
-
-    width, hidden = LAYERS[args.workload]
+def build_model(keras: Any, workload: str) -> Any:
+    """The workload's MLP, compiled: Dense relu layers, softmax over 10 classes, Adam."""
+    width, hidden = LAYERS[workload]
     inputs = keras.Input(shape=(width,))
     x = inputs
     for units in hidden:
@@ -91,30 +88,58 @@ def main(argv: list[str] | None = None) -> int:
     model = keras.Model(inputs, outputs)
     model.compile(optimizer=keras.optimizers.Adam(), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
+    return model
 
-    seconds: list[float] = []
-    cpu_at_end: list[float] = []
-    events = args.events.open("a", encoding="utf-8") if args.events else None
+
+def _write_event(events: IO[str], line: dict[str, Any]) -> None:
+    # flushed at once: the bench follows this file from outside while the fit runs
+    events.write(json.dumps(line) + "\n")
+    events.flush()
+
+
+def epoch_clock(keras: Any, events: IO[str] | None) -> Any:
+    """A callback with only ``on_epoch_begin``/``on_epoch_end`` (it never touches a batch): each
+    epoch's seconds and the process's CPU seconds at its end, and an EpochEnded line in ``events``.
+    Defined here because its base class is Keras's, imported only after the arguments parse."""
 
     class EpochClock(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seconds: list[float] = []
+            self.cpu_at_end: list[float] = []
+
         def on_epoch_begin(self, epoch, logs=None):
             self.began = time.monotonic()
 
         def on_epoch_end(self, epoch, logs=None):
-            seconds.append(time.monotonic() - self.began)
-            cpu_at_end.append(time.process_time())
+            self.seconds.append(time.monotonic() - self.began)
+            self.cpu_at_end.append(time.process_time())
             if events is not None:
-                line = {"event": "EpochEnded", "epoch": epoch + 1, "seconds": seconds[-1],
-                        "logs": {k: float(v) for k, v in (logs or {}).items()}}
-                events.write(json.dumps(line) + "\n")
-                events.flush()
+                _write_event(events, {"event": "EpochEnded", "epoch": epoch + 1,
+                                      "seconds": self.seconds[-1],
+                                      "logs": {k: float(v) for k, v in (logs or {}).items()}})
 
-    callbacks = [EpochClock()]
+    return EpochClock()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(args.seed)
+    tf.config.experimental.enable_op_determinism()  # as nnbench does for a seeded preset
+    x_train, y_train, x_val, y_val, x_test, y_test = load(args.workload, args.npz)
+    model = build_model(keras, args.workload)
+
+    events = args.events.open("a", encoding="utf-8") if args.events else None
+    clock = epoch_clock(keras, events)
+    callbacks = [clock]
     if args.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=args.tensorboard))
     if events is not None:  # where the fit span starts, as nnbench's RunStarted line
-        events.write(json.dumps({"event": "RunStarted"}) + "\n")
-        events.flush()
+        _write_event(events, {"event": "RunStarted"})
     fit_cpu = time.process_time()
     history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
                         validation_data=(x_val, y_val), shuffle=True, callbacks=callbacks,
@@ -124,13 +149,13 @@ def main(argv: list[str] | None = None) -> int:
                             return_dict=True)
     model.save(args.save)
     if events is not None:
-        events.write(json.dumps({"event": "RunFinished", "status": "finished"}) + "\n")
+        _write_event(events, {"event": "RunFinished", "status": "finished"})
         events.close()
     print({k: round(float(v), 4) for k, v in scores.items()})
     if args.result:
         args.result.write_text(json.dumps({
-            "epoch_seconds": seconds, "cpu_at_epoch_end": cpu_at_end, "fit_cpu_s": fit_cpu,
-            "final_loss": float(history.history["loss"][-1]),
+            "epoch_seconds": clock.seconds, "cpu_at_epoch_end": clock.cpu_at_end,
+            "fit_cpu_s": fit_cpu, "final_loss": float(history.history["loss"][-1]),
             "process_s": time.monotonic() - STARTED,
         }), encoding="utf-8")
     return 0
