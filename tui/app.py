@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState
 from nnbench.core.compat import Problem
 from nnbench.core.errors import NnbenchError, PresetError
 from nnbench.core.events import DataInfo
-from nnbench.core.i18n import _
+from nnbench.core.i18n import N_, _
 from nnbench.core.launch import Launcher
 from nnbench.core.preset import DEFAULT_PRESET, Preset, load_preset
 from nnbench.core.session import Session, open_choice
@@ -149,7 +149,7 @@ class NnbenchApp(App[int]):
             choice=choice, name=self.preset.name)
         self.push_screen(ErrorModal(error.title, error.message))
 
-    @work(thread=True, exit_on_error=False, group="keras", description="Loading TensorFlow")
+    @work(thread=True, exit_on_error=False, group="keras", description=N_("Loading TensorFlow"))
     def _load_keras(self) -> None:
         try:
             from nnbench.core.analysis_service import default_analyzer
@@ -238,7 +238,9 @@ class NnbenchApp(App[int]):
             return
         error = event.worker.error
         if error is not None:
-            self.report_failure(event.worker.description or event.worker.name or "a task", error)
+            # Workers are described (N_) when their class is made: translated here.
+            self.report_failure(_(event.worker.description) or event.worker.name or _("a task"),
+                                error)
 
     # --- keys --------------------------------------------------------------------------------
 
@@ -294,7 +296,7 @@ class NnbenchApp(App[int]):
         """The learning-rate finder on the working preset (ctrl+l)."""
         self.runs.lr_find()
 
-    @work(thread=True, exit_on_error=False, group="keras", description="Freeing the checker")
+    @work(thread=True, exit_on_error=False, group="keras", description=N_("Freeing the checker"))
     def _free_the_checker(self) -> None:
         """While a run trains, its process gets the cores and memory the checking helper would
         hold; the next edit in Build starts the helper again."""
@@ -356,7 +358,7 @@ class NnbenchApp(App[int]):
         if not self._quitting:
             self._quit()
 
-    @work(group="dialog", exit_on_error=False, description="Quitting")
+    @work(group="dialog", exit_on_error=False, description=N_("Quitting"))
     async def _quit(self) -> None:
         self._quitting = True
         try:

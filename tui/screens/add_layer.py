@@ -14,7 +14,9 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnbench.core import catalog
+from nnbench.core.i18n import N_, _
 from nnbench.core.text import printable
+from nnbench.tui.keys import translate_bindings
 from nnbench.tui.screens.modal import Modal
 
 GROUP_ORDER = ("core", "reshaping", "regularization", "normalization", "preprocessing",
@@ -54,21 +56,26 @@ class AddLayerScreen(Modal[str | None]):
     """Type to filter, up/down to choose, enter to pick. Dismisses with a layer type or None."""
 
     BINDINGS = [
-        Binding("down", "move(1)", "Next", show=False),
-        Binding("up", "move(-1)", "Previous", show=False),
+        Binding("down", "move(1)", N_("Next"), show=False),
+        Binding("up", "move(-1)", N_("Previous"), show=False),
         Binding("pagedown", "move(8)", show=False),
         Binding("pageup", "move(-8)", show=False),
     ]
-    HINT = "type to filter · ↑/↓ choose · enter adds below the selected row · esc cancels"
+    HINT = N_("type to filter · ↑/↓ choose · enter adds below the selected row · esc cancels")
     DEFAULT_CSS = """
     AddLayerScreen #layer-filter { margin: 0 0 1 0; }
     AddLayerScreen OptionList { height: auto; max-height: 24; }
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self.HINT = _(self.HINT)
+
     def compose_dialog(self) -> ComposeResult:
         with Vertical(classes="dialog", id="add-dialog"):
-            yield Static("Add a layer", classes="title")
-            yield Input(placeholder="type to filter, e.g. dense or conv", id="layer-filter",
+            yield Static(_("Add a layer"), classes="title")
+            yield Input(placeholder=_("type to filter, e.g. dense or conv"), id="layer-filter",
                         compact=True)
             yield OptionList(id="layer-options")
 
@@ -92,14 +99,14 @@ class AddLayerScreen(Modal[str | None]):
             matcher = Matcher(text.replace(" ", ""))
             scored = [(score(text, kind), i, kind) for i, kind in enumerate(kinds)]
             found = sorted((s for s in scored if s[0] > 0), key=lambda s: (-s[0], s[1]))
-            for _, _, kind in found:
+            for _score, _order, kind in found:
                 name = matcher.highlight(kind.name).stylize("bold")
                 options.add_option(Option(Content.assemble(
                     "  ", name, " " * max(1, 24 - len(kind.name)), kind.help,
                     (f"  {kind.group}", "dim")), id=kind.name))
             if not found:
-                options.add_option(Option(Text(f"  no layer matches '{printable(text)}'", style="dim"),
-                                          disabled=True))
+                options.add_option(Option(Text("  " + _("no layer matches '{text}'").format(
+                    text=printable(text)), style="dim"), disabled=True))
         first = next((i for i, opt in enumerate(options.options) if not opt.disabled), None)
         options.highlighted = first
 

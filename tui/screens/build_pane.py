@@ -19,9 +19,11 @@ from nnbench.core.compat import Problem
 from nnbench.core.errors import NnbenchError
 from nnbench.core.events import DataInfo
 from nnbench.core.explain.arithmetic import model_arithmetic
+from nnbench.core.i18n import N_, _
 from nnbench.core.model import ModelAnalysis
 from nnbench.core.preset import LayerSpec, ModelSpec, Preset
 from nnbench.core.text import printable
+from nnbench.tui.keys import translate_bindings
 from nnbench.tui.messages import PresetChanged
 from nnbench.tui.screens.add_layer import AddLayerScreen
 from nnbench.tui.screens.graph_screen import GraphScreen
@@ -54,17 +56,17 @@ class BuildPane(Vertical):
     """Edits ``app.preset.model``; every edit posts ``PresetChanged`` and schedules a check."""
 
     BINDINGS = [
-        Binding("a", "add_layer", "Add", id="build.add",
-                tooltip="Add a layer below the selected one, from the catalog"),
-        Binding("d,delete", "remove_layer", "Remove", id="build.remove",
-                tooltip="Remove the selected layer"),
+        Binding("a", "add_layer", N_("Add"), id="build.add",
+                tooltip=N_("Add a layer below the selected one, from the catalog")),
+        Binding("d,delete", "remove_layer", N_("Remove"), id="build.remove",
+                tooltip=N_("Remove the selected layer")),
         # Shown in the hint line under the table: the footer has no room at 80 columns.
-        Binding("shift+up,K", "move(-1)", "Move layer up", id="build.up", show=False),
-        Binding("shift+down,J", "move(1)", "Move layer down", id="build.down", show=False),
-        Binding("g", "graph", "Graph", id="build.graph", show=False,
-                tooltip="Draw the model as boxes and arrows (the terminal's plot_model)"),
-        Binding(TOGGLE_KEY, "toggle_explain", "Explain", id="build.explain", key_display="F2",
-                show=False, tooltip="Hide or show the explanation of the selected layer"),
+        Binding("shift+up,K", "move(-1)", N_("Move layer up"), id="build.up", show=False),
+        Binding("shift+down,J", "move(1)", N_("Move layer down"), id="build.down", show=False),
+        Binding("g", "graph", N_("Graph"), id="build.graph", show=False,
+                tooltip=N_("Draw the model as boxes and arrows (the terminal's plot_model)")),
+        Binding(TOGGLE_KEY, "toggle_explain", N_("Explain"), id="build.explain", key_display="F2",
+                show=False, tooltip=N_("Hide or show the explanation of the selected layer")),
     ]
     DEFAULT_CSS = """
     BuildPane { height: 1fr; }
@@ -88,6 +90,7 @@ class BuildPane(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        translate_bindings(self)
         self.spec = ModelSpec()
         self.data_info: DataInfo | None = None
         self.analysis: ModelAnalysis | None = None
@@ -103,7 +106,7 @@ class BuildPane(Vertical):
         yield Static("", id="checked-with", markup=False)
         yield Static("", id="totals", markup=False)
         yield ExplainPanel(id="build-explain")
-        yield Static("enter edit · a add · d remove · ^z undo · K/J move · g graph · F2 explain",
+        yield Static(_("enter edit · a add · d remove · ^z undo · K/J move · g graph · F2 explain"),
                      id="hint", markup=False)
 
     # --- what the app calls ----------------------------------------------------------------
@@ -192,7 +195,8 @@ class BuildPane(Vertical):
     def action_add_layer(self) -> None:
         self._add_layer()
 
-    @work(exclusive=True, group="build-dialog", exit_on_error=False, description="Adding a layer")
+    @work(exclusive=True, group="build-dialog", exit_on_error=False,
+          description=N_("Adding a layer"))
     async def _add_layer(self) -> None:
         layer_type = await self.app.push_screen_wait(AddLayerScreen())
         if not layer_type:
@@ -219,7 +223,7 @@ class BuildPane(Vertical):
             self._edit_layer(self.stack.cursor_row)
 
     @work(exclusive=True, group="build-dialog", exit_on_error=False,
-          description="Editing a layer")
+          description=N_("Editing a layer"))
     async def _edit_layer(self, index: int) -> None:
         if not 0 <= index < len(self.spec.layers):
             return
@@ -237,8 +241,8 @@ class BuildPane(Vertical):
         index = self.stack.cursor_row
         removed = self.spec.layers.pop(index)
         self._changed(reason=f"remove layer {index + 1} ({removed.type})")
-        self.notify(f"Removed layer {index + 1} ({removed.type}): ctrl+z brings it back.",
-                    timeout=4)
+        self.notify(_("Removed layer {number} ({type}): ctrl+z brings it back.").format(
+            number=index + 1, type=removed.type), timeout=4)
 
     def action_move(self, step: int) -> None:
         index = self.stack.cursor_row
@@ -263,7 +267,7 @@ class BuildPane(Vertical):
         self._analyze(self._generation, job)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="analysis",
-          description="Checking the model")
+          description=N_("Checking the model"))
     def _analyze(self, generation: int, job: AnalysisInput) -> None:
         try:
             analysis = analyze_in_thread(job)
@@ -320,7 +324,8 @@ class BuildPane(Vertical):
         totals = self.query_one("#totals", Static)
         lines = []
         if failure:
-            lines.append(f"✗ The model could not be checked: {failure}")
+            lines.append("✗ " + _("The model could not be checked: {failure}").format(
+                failure=failure))
         elif analysis is not None and analysis.error is not None:
             lines.append("✗ " + _problem_text(analysis, self.spec))
         for p in self.problems:
@@ -332,19 +337,30 @@ class BuildPane(Vertical):
         problem.set_class(not text, "-empty")
         preset: Preset = self.app.preset  # type: ignore[attr-defined]
         info = self.data_info
-        data = (f"data {info.source}: input ({', '.join(str(d) for d in info.input_shape)})"
-                + (f", {info.num_classes} classes" if info.num_classes else "")
-                if info else "data not loaded for these settings (Data tab, l) to check shapes and classes")
         self.query_one("#checked-with", Static).update(
-            printable(f"checked with loss {preset.compile.loss} · {data}"))
+            printable(_("checked with loss {loss} · {data}").format(loss=preset.compile.loss,
+                                                                    data=_data_text(info))))
         if pending:
-            totals.update("Total params: …  (checking)")
+            totals.update(_("Total params: …  (checking)"))
         elif analysis is not None and analysis.summary is not None:
             s = analysis.summary
-            totals.update(f"Total params: {s.total:,}   Trainable: {s.trainable:,}   "
-                          f"Non-trainable: {s.non_trainable:,}")
+            totals.update(_("Total params: {total}   Trainable: {trainable}   Non-trainable: "
+                            "{non_trainable}").format(total=f"{s.total:,}",
+                                                      trainable=f"{s.trainable:,}",
+                                                      non_trainable=f"{s.non_trainable:,}"))
         else:
-            totals.update("Total params: -  (the model does not build)")
+            totals.update(_("Total params: -  (the model does not build)"))
+
+
+def _data_text(info: DataInfo | None) -> str:
+    """The data the check used, as the line under the stack says it."""
+    if info is None:
+        return _("data not loaded for these settings (Data tab, l) to check shapes and classes")
+    shape = ", ".join(str(d) for d in info.input_shape)
+    text = _("data {source}: input ({shape})").format(source=info.source, shape=shape)
+    if info.num_classes:
+        text += _(", {count} classes").format(count=info.num_classes)
+    return text
 
 
 def _layer_index(key: str) -> int | None:
@@ -362,7 +378,7 @@ def _compat_text(problem: Problem, spec: ModelSpec) -> str:
     if index is None or not 0 <= index < len(spec.layers):
         return f"{problem.key}: {problem.message}"
     param = problem.key.split("]", 1)[1].lstrip(".")
-    where = f"layer {index + 1} ({spec.layers[index].type})" + (f" {param}" if param else "")
+    where = _layer_text(index, spec) + (f" {param}" if param else "")
     return f"{where}: {problem.message}"
 
 
@@ -374,5 +390,10 @@ def _problem_text(analysis: ModelAnalysis, spec: ModelSpec) -> str:
         index = broken.index if broken else None
     message = error.message
     if index is not None and 0 <= index < len(spec.layers) and not message.startswith("layer "):
-        return f"layer {index + 1} ({spec.layers[index].type}): {message}"
+        return f"{_layer_text(index, spec)}: {message}"
     return message
+
+
+def _layer_text(index: int, spec: ModelSpec) -> str:
+    """A layer as the Build view names it: its row (1-based, as shown) and type."""
+    return _("layer {number} ({type})").format(number=index + 1, type=spec.layers[index].type)

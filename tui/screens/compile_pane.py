@@ -15,9 +15,11 @@ from textual.widgets.selection_list import Selection
 from nnbench.core import catalog
 from nnbench.core.catalog import Param
 from nnbench.core.compat import Problem
+from nnbench.core.i18n import N_, _
 from nnbench.core.preset import CompileSpec, OptimizerSpec, Preset
 from nnbench.core.text import printable
 from nnbench.tui.fields import UNSET
+from nnbench.tui.keys import translate_bindings
 from nnbench.tui.messages import PresetChanged
 from nnbench.tui.widgets.explain_panel import TOGGLE_KEY, ExplainPanel, Topic, topic_of
 from nnbench.tui.widgets.metric_list import MarkedSelectionList
@@ -31,9 +33,9 @@ def _canonical_loss(loss: str) -> str:
 class CompilePane(Vertical):
     """Edits ``app.preset.compile``. The fields scroll; the explanation stays under them."""
 
-    BINDINGS = [Binding(TOGGLE_KEY, "toggle_explain", "Explain", id="compile.explain",
-                        key_display="F2", tooltip="Hide or show the explanation of the focused "
-                                                  "field")]
+    BINDINGS = [Binding(TOGGLE_KEY, "toggle_explain", N_("Explain"), id="compile.explain",
+                        key_display="F2", tooltip=N_("Hide or show the explanation of the focused "
+                                                     "field"))]
 
     DEFAULT_CSS = """
     CompilePane > #compile-form { padding: 0 1; height: 1fr; }
@@ -45,6 +47,7 @@ class CompilePane(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        translate_bindings(self)
         self.compile = CompileSpec()
 
     def compose(self) -> ComposeResult:
@@ -56,17 +59,17 @@ class CompilePane(Vertical):
         # sits outside the scrolling form: drawn over scrolled fields, the compositor would cut
         # its wide (Korean) characters at the fields' edges.
         with VerticalScroll(id="compile-form", can_focus=False):
-            yield Static("Loss", classes="section")
+            yield Static(_("Loss"), classes="section")
             yield ParamField(Param("loss", "choice", choices=tuple(catalog.LOSSES), required=True),
                              _canonical_loss(self.compile.loss), id="loss",
                              choice_help=catalog.LOSSES)
-            yield Static("Optimizer", classes="section")
+            yield Static(_("Optimizer"), classes="section")
             yield ParamField(Param("optimizer", "choice", choices=tuple(catalog.OPTIMIZERS),
                                    required=True), optimizer, id="optimizer",
-                             help="empty fields below keep Keras's defaults")
+                             help=_("empty fields below keep Keras's defaults"))
             with Vertical(id="optimizer-params"):
                 yield from self._optimizer_fields(optimizer, self.compile.optimizer.params)
-            yield Static("Metrics (space toggles)", classes="section")
+            yield Static(_("Metrics (space toggles)"), classes="section")
             chosen = {m.lower() for m in self.compile.metrics}
             yield MarkedSelectionList(
                 *(Selection(f"{name:<10} {help}", name, name in chosen)

@@ -22,9 +22,11 @@ from nnbench.core.catalog import Param
 from nnbench.core.compat import Problem
 from nnbench.core.errors import NnbenchError
 from nnbench.core.events import DataInfo
+from nnbench.core.i18n import N_, _
 from nnbench.core.preset import KERAS_SETS, SKLEARN_SETS, DataSpec, FitSpec, Preset
 from nnbench.core.text import printable
 from nnbench.tui.fields import UNSET
+from nnbench.tui.keys import translate_bindings
 from nnbench.tui.messages import PresetChanged
 from nnbench.tui.widgets.data_preview import DataPreviewView
 from nnbench.tui.widgets.param_field import ParamField
@@ -32,13 +34,14 @@ from nnbench.tui.widgets.param_field import ParamField
 if TYPE_CHECKING:
     from nnbench.core.preview import DataPreview
 
+# Help texts are msgids (N_), translated where they are shown.
 KINDS = {
-    "sklearn": "bundled with scikit-learn (offline)",
-    "keras": "a keras.datasets set (downloaded once, then cached)",
-    "csv": "a CSV file: one row per sample, the target in a column",
-    "npz": "an NPZ file with x_train, y_train (and x_test, y_test)",
-    "images": "a folder of images, one sub-folder per class",
-    "text": "a folder of text files, one sub-folder per class",
+    "sklearn": N_("bundled with scikit-learn (offline)"),
+    "keras": N_("a keras.datasets set (downloaded once, then cached)"),
+    "csv": N_("a CSV file: one row per sample, the target in a column"),
+    "npz": N_("an NPZ file with x_train, y_train (and x_test, y_test)"),
+    "images": N_("a folder of images, one sub-folder per class"),
+    "text": N_("a folder of text files, one sub-folder per class"),
 }
 PATH_KINDS = ("csv", "npz", "images", "text")
 # Which options each kind of source uses; the others stay hidden.
@@ -51,31 +54,33 @@ OPTIONS = {
     "text": ("num_words", "maxlen", "test_split", "max_samples"),
 }
 OPTION_PARAMS = (
-    Param("scaling", "choice", "none", catalog.SCALINGS, help="divide255 for pixels 0..255; "
-          "standardize: zero mean, unit variance per feature"),
-    Param("target", "str", help="the target column (default: the last)"),
-    Param("num_words", "int", help="keep the most frequent words (imdb, reuters, text)"),
-    Param("maxlen", "int", help="pad or cut every sequence to this length"),
-    Param("image_size", "shape", help="resize to height, width, e.g. 64, 64"),
+    Param("scaling", "choice", "none", catalog.SCALINGS, help=N_("divide255 for pixels 0..255; "
+          "standardize: zero mean, unit variance per feature")),
+    Param("target", "str", help=N_("the target column (default: the last)")),
+    Param("num_words", "int", help=N_("keep the most frequent words (imdb, reuters, text)")),
+    Param("maxlen", "int", help=N_("pad or cut every sequence to this length")),
+    Param("image_size", "shape", help=N_("resize to height, width, e.g. 64, 64")),
     Param("color_mode", "choice", None, ("rgb", "grayscale", "rgba")),
-    Param("test_split", "float", help="test fraction when the source has no test split"),
-    Param("max_samples", "int", help="use only the first N training samples"),
+    Param("test_split", "float", help=N_("test fraction when the source has no test split")),
+    Param("max_samples", "int", help=N_("use only the first N training samples")),
 )
 
 
 def describe(info: DataInfo) -> str:
     """The loaded data in a few lines (class names and notes came from the data set)."""
-    lines = [f"{info.source}: train {info.train_samples:,} · validation {info.val_samples:,} · "
-             f"test {info.test_samples:,} samples",
-             "  input shape (" + ", ".join("None" if d is None else str(d)
-                                         for d in info.input_shape) + ")"]
+    lines = [_("{source}: train {train} · validation {validation} · test {test} samples").format(
+                 source=info.source, train=f"{info.train_samples:,}",
+                 validation=f"{info.val_samples:,}", test=f"{info.test_samples:,}"),
+             "  " + _("input shape ({shape})").format(shape=", ".join(
+                 "None" if d is None else str(d) for d in info.input_shape))]
     if info.num_classes:
         names = info.class_names or []
         shown = ", ".join(names[:12]) + (", …" if len(names) > 12 else "")
-        lines.append(f"  {info.num_classes} classes" + (f": {shown}" if shown else ""))
+        lines.append("  " + _("{count} classes").format(count=info.num_classes)
+                     + (f": {shown}" if shown else ""))
     else:
-        lines.append("  regression target (no classes)")
-    lines.extend(f"  note: {note}" for note in info.notes)
+        lines.append("  " + _("regression target (no classes)"))
+    lines.extend("  " + _("note: {note}").format(note=note) for note in info.notes)
     return printable("\n".join(lines), newlines=True)
 
 
@@ -98,8 +103,8 @@ class DataPane(VerticalScroll):
 
     can_focus = False  # not a Tab stop of its own: focus moves between its fields, which scroll it
 
-    BINDINGS = [Binding("l", "load", "Load data", id="data.load",
-                        tooltip="Load the data set to see its samples, shape and classes")]
+    BINDINGS = [Binding("l", "load", N_("Load data"), id="data.load",
+                        tooltip=N_("Load the data set to see its samples, shape and classes"))]
 
     DEFAULT_CSS = """
     DataPane { padding: 0 1; }
@@ -138,6 +143,7 @@ class DataPane(VerticalScroll):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        translate_bindings(self)
         self.data = DataSpec(source="sklearn:digits")
         self.problem: str | None = None
         """Why the fields, each valid, do not make a data source together (shown in red)."""
@@ -159,30 +165,31 @@ class DataPane(VerticalScroll):
         with Horizontal(id="load-row"):
             # Never disabled while loading: disabling the focused button would drop the focus,
             # and with it `l`, Tab's place and every key of this view.
-            yield Button("Load", id="load", variant="primary", compact=True)
+            yield Button(_("Load"), id="load", variant="primary", compact=True)
             yield Static(state, id="load-state", markup=False)
         yield Static(result, id="data-result", markup=False,
                      classes=("-error " if error else "") + ("-empty" if not result else ""))
         yield DataPreviewView(id="data-preview")
-        yield Static("Source", classes="section")
+        yield Static(_("Source"), classes="section")
         yield ParamField(Param("kind", "choice", choices=tuple(KINDS), required=True), kind,
-                         id="kind", choice_help=KINDS)
+                         id="kind", choice_help={k: _(text) for k, text in KINDS.items()})
         yield ParamField(Param("set", "choice", choices=SKLEARN_SETS, required=True),
                          rest if kind == "sklearn" else SKLEARN_SETS[0], id="set-sklearn",
-                         label="data set", classes=_hidden(kind != "sklearn"))
+                         label=_("data set"), classes=_hidden(kind != "sklearn"))
         yield ParamField(Param("set", "choice", choices=KERAS_SETS, required=True),
                          rest if kind == "keras" else KERAS_SETS[0], id="set-keras",
-                         label="data set", classes=_hidden(kind != "keras"))
+                         label=_("data set"), classes=_hidden(kind != "keras"))
         yield ParamField(Param("path", "str", required=True),
-                         rest if kind in PATH_KINDS else UNSET, id="path", label="path",
+                         rest if kind in PATH_KINDS else UNSET, id="path", label=_("path"),
                          classes=_hidden(kind not in PATH_KINDS), placeholder="path/to/file.csv",
-                         help="a file or folder; ~ and relative paths work")
-        yield Static("Options", classes="section")
+                         help=_("a file or folder; ~ and relative paths work"))
+        yield Static(_("Options"), classes="section")
         for param in OPTION_PARAMS:
             value = getattr(data, param.name)
             if isinstance(value, tuple):
                 value = list(value)
             yield ParamField(param, UNSET if value is None else value, id=f"opt-{param.name}",
+                             help=_(param.help) if param.help else None,
                              classes=_hidden(param.name not in OPTIONS[kind]))
 
     def show_preset(self, preset: Preset) -> None:
@@ -196,8 +203,9 @@ class DataPane(VerticalScroll):
         self.loaded_info = info
         self.split_as_loaded = split_as_loaded
         if dropped is not None:
-            self.notify(f"{dropped} was loaded, but the data settings changed meanwhile: "
-                        "l loads the data of these settings.", title="Load dropped",
+            self.notify(_("{dropped} was loaded, but the data settings changed meanwhile: l loads "
+                          "the data of these settings.").format(dropped=dropped),
+                        title=_("Load dropped"),
                         severity="warning", timeout=6, markup=False)
         self._show_state()
 
@@ -210,18 +218,19 @@ class DataPane(VerticalScroll):
         if self.problem:
             return ("", "✗ " + self.problem, True)
         if self._loading is not None:
-            return (f"loading {printable(self._loading.source)} …", "", False)
+            return (_("loading {source} …").format(source=printable(self._loading.source)), "",
+                    False)
         if self._failed is not None and self._failed[0] == current:
-            return ("✗ failed", printable(self._failed[1], newlines=True), True)
+            return ("✗ " + _("failed"), printable(self._failed[1], newlines=True), True)
         info = self.loaded_info
         if info is None:
-            return (f"not loaded for these settings: l loads {printable(current.source)} to see its "
-                    "samples, shape and classes", "", False)
+            return (_("not loaded for these settings: l loads {source} to see its samples, shape "
+                      "and classes").format(source=printable(current.source)), "", False)
         text = describe(info)
         if not self.split_as_loaded:
-            text += ("\n  the validation settings in Fit changed since: l loads again to update "
-                     "these counts")
-        return ("✓ loaded for these settings", text, False)
+            text += "\n  " + _("the validation settings in Fit changed since: l loads again to "
+                               "update these counts")
+        return ("✓ " + _("loaded for these settings"), text, False)
 
     def _show_state(self) -> None:
         if not self.is_mounted or not self.query("#load-state"):
@@ -317,7 +326,7 @@ class DataPane(VerticalScroll):
         self._load(preset.data.model_copy(deep=True), preset.fit.model_copy())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="data",
-          description="Loading data")
+          description=N_("Loading data"))
     def _load(self, data: DataSpec, fit: FitSpec) -> None:
         try:
             from nnbench.core.data import load_data
@@ -328,9 +337,9 @@ class DataPane(VerticalScroll):
         except NnbenchError as exc:
             self.post_message(self.LoadFailed(data, exc.title, exc.message))
         except ImportError as exc:
-            self.post_message(self.LoadFailed(data, "Data loading unavailable", str(exc)))
+            self.post_message(self.LoadFailed(data, _("Data loading unavailable"), str(exc)))
         except Exception as exc:  # a bug in a loader must not take the app down
-            self.post_message(self.LoadFailed(data, "Data could not be loaded",
+            self.post_message(self.LoadFailed(data, _("Data could not be loaded"),
                                               f"{type(exc).__name__}: {exc}"))
         else:
             held_out_of_training = fit.validation_data is None

@@ -14,39 +14,47 @@ from textual.widgets import Checkbox, Static
 from nnbench.core import catalog
 from nnbench.core.catalog import Param
 from nnbench.core.compat import Problem
+from nnbench.core.i18n import N_, _
 from nnbench.core.preset import FitSpec, Preset
 from nnbench.core.strategy import STRATEGIES, fit_problem
 from nnbench.tui.fields import UNSET
+from nnbench.tui.keys import translate_bindings
 from nnbench.tui.messages import PresetChanged
 from nnbench.tui.widgets.explain_panel import TOGGLE_KEY, ExplainPanel, topic_of
 from nnbench.tui.widgets.param_field import ParamField
 from nnbench.tui.widgets.toggle import Toggle
 
+# The help texts of choices are msgids (N_), translated when a field is made (``_help``).
 VALIDATION_MODES = {
-    "none": "no validation: only the training loss is watched",
-    "split": "hold out the last fraction of the training data, as Keras's validation_split",
-    "first": "hold out the first N training samples (the IMDB tutorial's way)",
-    "test": "validate on the test split",
+    "none": N_("no validation: only the training loss is watched"),
+    "split": N_("hold out the last fraction of the training data, as Keras's validation_split"),
+    "first": N_("hold out the first N training samples (the IMDB tutorial's way)"),
+    "test": N_("validate on the test split"),
 }
 FIRST_N_SHARE = 0.2
 """Choosing "first N" without a preset value holds out this share of the loaded training samples."""
 FIRST_N_UNLOADED = 1000
 """... or this many when the data has not been loaded yet."""
-FIRST_HELP = "number of training samples held out"
+FIRST_HELP = N_("number of training samples held out")
 
 CALLBACK_HELP = {
-    "EarlyStopping": "stop when the monitored value stops improving",
-    "ModelCheckpoint": "save the best model (best.keras) in the run folder",
-    "ReduceLROnPlateau": "lower the learning rate when the monitored value stalls",
+    "EarlyStopping": N_("stop when the monitored value stops improving"),
+    "ModelCheckpoint": N_("save the best model (best.keras) in the run folder"),
+    "ReduceLROnPlateau": N_("lower the learning rate when the monitored value stalls"),
 }
 
 
 STRATEGY_HELP = {
-    "default": "TensorFlow's placement: the first GPU, else the CPU",
-    "one_device": "the one device named in devices",
-    "mirrored": "every GPU of this machine, or the devices listed",
-    "multi_worker": "several machines, from TF_CONFIG or a Slurm allocation",
+    "default": N_("TensorFlow's placement: the first GPU, else the CPU"),
+    "one_device": N_("the one device named in devices"),
+    "mirrored": N_("every GPU of this machine, or the devices listed"),
+    "multi_worker": N_("several machines, from TF_CONFIG or a Slurm allocation"),
 }
+
+
+def _help(texts: dict[str, str]) -> dict[str, str]:
+    """A choice's help texts in the interface's language."""
+    return {key: _(text) for key, text in texts.items()}
 
 
 def parse_devices(text: str) -> Any:
@@ -74,9 +82,9 @@ class FitPane(Vertical):
     """Edits ``app.preset.fit`` and ``app.preset.callbacks``. The fields scroll; the explanation
     stays under them."""
 
-    BINDINGS = [Binding(TOGGLE_KEY, "toggle_explain", "Explain", id="fit.explain",
-                        key_display="F2", tooltip="Hide or show the explanation of the focused "
-                                                  "field")]
+    BINDINGS = [Binding(TOGGLE_KEY, "toggle_explain", N_("Explain"), id="fit.explain",
+                        key_display="F2", tooltip=N_("Hide or show the explanation of the focused "
+                                                     "field"))]
 
     DEFAULT_CSS = """
     FitPane > #fit-form { padding: 0 1; height: 1fr; }
@@ -91,6 +99,7 @@ class FitPane(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        translate_bindings(self)
         self.fit = FitSpec()
         self.callbacks: dict[str, dict[str, Any]] = {}
         self.training_samples: int | None = None
@@ -106,47 +115,48 @@ class FitPane(Vertical):
         # Not a Tab stop of its own: focus moves between its fields, which scroll it. The panel
         # sits outside the scrolling form (see CompilePane.compose).
         with VerticalScroll(id="fit-form", can_focus=False):
-            yield Static("Training", classes="section")
+            yield Static(_("Training"), classes="section")
             yield ParamField(Param("epochs", "int", 1, required=True), fit.epochs, id="epochs",
-                             help="passes over the training data (1 to 100,000)")
+                             help=_("passes over the training data (1 to 100,000)"))
             yield ParamField(Param("batch_size", "int", 32, required=True), fit.batch_size,
-                             id="batch_size", help="samples per gradient step")
+                             id="batch_size", help=_("samples per gradient step"))
             yield ParamField(Param("shuffle", "bool", True), fit.shuffle, id="shuffle",
-                             help="shuffle the training samples before each epoch")
+                             help=_("shuffle the training samples before each epoch"))
             yield ParamField(Param("seed", "int"), UNSET if fit.seed is None else fit.seed, id="seed",
-                             placeholder="none (random)", help="same seed, same history")
-            yield Static("Validation", classes="section")
+                             placeholder=_("none (random)"), help=_("same seed, same history"))
+            yield Static(_("Validation"), classes="section")
             yield ParamField(Param("validation", "choice", "none", tuple(VALIDATION_MODES),
                                    required=True), mode, id="validation",
-                             choice_help=VALIDATION_MODES)
+                             choice_help=_help(VALIDATION_MODES))
             yield ParamField(Param("validation_split", "float", required=True),
                              fit.validation_split if fit.validation_split is not None else 0.2,
-                             id="validation-split", help="fraction held out, between 0 and 1",
+                             id="validation-split", help=_("fraction held out, between 0 and 1"),
                              classes="-hidden" if mode != "split" else "")
             self._first_chosen = fit.validation_first is not None
             yield ParamField(Param("validation_first", "int", required=True),
                              fit.validation_first if fit.validation_first is not None
                              else self.suggested_first(), id="validation-first",
                              help=self._first_help(), classes="-hidden" if mode != "first" else "")
-            yield Static("Devices", classes="section")
+            yield Static(_("Devices"), classes="section")
             yield ParamField(Param("strategy", "choice", "default", STRATEGIES, required=True),
-                             fit.strategy, id="strategy", choice_help=STRATEGY_HELP)
+                             fit.strategy, id="strategy", choice_help=_help(STRATEGY_HELP))
             yield ParamField(Param("devices", "str"), ", ".join(fit.devices) or UNSET,
                              id="devices", parse=parse_devices,
-                             placeholder="chosen by TensorFlow",
-                             help="one_device: one; mirrored: the ones to use, e.g. GPU:0, GPU:1")
+                             placeholder=_("chosen by TensorFlow"),
+                             help=_("one_device: one; mirrored: the ones to use, e.g. GPU:0, GPU:1"))
             yield ParamField(Param("mixed_precision", "bool", False), fit.mixed_precision,
-                             id="mixed_precision", help="mixed_float16 on a GPU, loss scaled by Keras")
+                             id="mixed_precision",
+                             help=_("mixed_float16 on a GPU, loss scaled by Keras"))
             yield ParamField(Param("jit_compile", "bool", False), fit.jit_compile, id="jit_compile",
-                             help="compile the train step with XLA (off: Keras decides)")
-            yield Static("Callbacks", classes="section")
+                             help=_("compile the train step with XLA (off: Keras decides)"))
+            yield Static(_("Callbacks"), classes="section")
             for name, params in catalog.CALLBACKS.items():
                 enabled = name in self.callbacks
                 values = self.callbacks.get(name, {})
                 with Vertical(classes="callback", id=f"callback-{name}"):
                     with Horizontal(classes="callback-head"):
                         yield Toggle(name, enabled, id=f"enable-{name}")
-                        yield Static(CALLBACK_HELP.get(name, ""), classes="callback-help",
+                        yield Static(_(CALLBACK_HELP.get(name, "")), classes="callback-help",
                                      markup=False)
                     with Vertical(classes="callback-params", disabled=not enabled):
                         for param in params:
@@ -193,8 +203,9 @@ class FitPane(Vertical):
 
     def _first_help(self) -> str:
         if self.training_samples is None:
-            return FIRST_HELP
-        return f"{FIRST_HELP}, of {self.training_samples:,} training samples loaded"
+            return _(FIRST_HELP)
+        return _("number of training samples held out, of {count} training samples loaded").format(
+            count=f"{self.training_samples:,}")
 
     def set_training_samples(self, count: int | None) -> None:
         """The data was loaded: show its training-sample count beside "first N"."""

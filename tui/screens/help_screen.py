@@ -9,6 +9,8 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
+from nnbench.core.i18n import N_, _
+from nnbench.tui.keys import translate_bindings
 from nnbench.tui.screens.modal import Modal
 
 KeySection = tuple[str, list[tuple[str, str]]]
@@ -27,19 +29,21 @@ def key_table(sections: list[KeySection]) -> Table:
 
 
 class HelpScreen(Modal[None]):
-    BINDINGS = [Binding("f1,question_mark,q", "cancel", "Close", show=False)]
-    HINT = "esc, q or F1 closes · ctrl+p finds any command"
+    BINDINGS = [Binding("f1,question_mark,q", "cancel", N_("Close"), show=False)]
+    HINT = N_("esc, q or F1 closes · ctrl+p finds any command")
     DEFAULT_CSS = """
     HelpScreen VerticalScroll { height: auto; max-height: 100%; }
     """
 
     def __init__(self, sections: list[KeySection]) -> None:
         super().__init__()
+        translate_bindings(self)
+        self.HINT = _(self.HINT)
         self.sections = sections
 
     def compose_dialog(self) -> ComposeResult:
         with Vertical(classes="dialog", id="help-dialog"):
-            yield Static("nnbench keys", classes="title")
+            yield Static(_("nnbench keys"), classes="title")
             with VerticalScroll():
                 yield Static(key_table(self.sections), id="help-keys")
 

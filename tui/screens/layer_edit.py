@@ -8,7 +8,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Static
 
 from nnbench.core import catalog
+from nnbench.core.i18n import N_, _
 from nnbench.core.preset import LayerSpec
+from nnbench.tui.keys import translate_bindings
 from nnbench.tui.screens.modal import Modal
 from nnbench.tui.widgets.layer_form import LayerForm
 
@@ -19,9 +21,9 @@ class LayerEditScreen(Modal[LayerSpec | None]):
     # ctrl+s applies from any field (enter in a select opens it); the app's ctrl+s (save the
     # preset) is off while a dialog is up, so the key falls through to this one. Enter on a
     # checkbox applies too (space toggles it): the priority binding runs before the checkbox's.
-    BINDINGS = [Binding("ctrl+s", "apply", "Apply", id="layer.apply", priority=True),
+    BINDINGS = [Binding("ctrl+s", "apply", N_("Apply"), id="layer.apply", priority=True),
                 Binding("enter", "apply_from_checkbox", show=False, priority=True)]
-    HINT = "ctrl+s applies (enter too, except in a select) · esc cancels"
+    HINT = N_("ctrl+s applies (enter too, except in a select) · esc cancels")
     DEFAULT_CSS = """
     LayerEditScreen .help { color: $text-muted; padding: 0 0 1 0; }
     LayerEditScreen ParamField > .row > .label { width: 18; }
@@ -34,6 +36,8 @@ class LayerEditScreen(Modal[LayerSpec | None]):
     def __init__(self, layer: LayerSpec, *, position: int, other_names: set[str],
                  adding: bool = False) -> None:
         super().__init__()
+        translate_bindings(self)
+        self.HINT = _(self.HINT)
         self.layer_spec = layer
         self.position = position
         self.other_names = other_names
@@ -41,17 +45,18 @@ class LayerEditScreen(Modal[LayerSpec | None]):
 
     def compose_dialog(self) -> ComposeResult:
         kind = catalog.LAYERS[self.layer_spec.type]
-        verb = "Add" if self.adding else "Edit"
+        title = (_("Add layer {number}: {type}") if self.adding
+                 else _("Edit layer {number}: {type}"))
         with Vertical(classes="dialog", id="layer-dialog"):
-            yield Static(f"{verb} layer {self.position + 1}: {self.layer_spec.type}", classes="title",
-                         markup=False)
+            yield Static(title.format(number=self.position + 1, type=self.layer_spec.type),
+                         classes="title", markup=False)
             yield Static(kind.help, classes="help", markup=False)
             with VerticalScroll(classes="form"):
                 yield LayerForm(self.layer_spec, other_names=self.other_names, id="layer-form")
             yield Static("", id="form-problem", classes="-empty", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel", compact=True)
-                yield Button("Add" if self.adding else "Apply", variant="primary", id="apply",
+                yield Button(_("Cancel"), id="cancel", compact=True)
+                yield Button(_("Add") if self.adding else _("Apply"), variant="primary", id="apply",
                              compact=True)
 
     def on_mount(self) -> None:

@@ -11,6 +11,7 @@ from textual.containers import Vertical
 
 from nnbench.core import catalog
 from nnbench.core.catalog import Param
+from nnbench.core.i18n import _
 from nnbench.core.preset import LayerSpec
 from nnbench.tui.fields import UNSET, format_kwargs, parse_kwargs
 from nnbench.tui.widgets.param_field import ParamField
@@ -36,8 +37,8 @@ class LayerForm(Vertical):
     def compose(self) -> ComposeResult:
         params = self.layer_spec.params
         yield ParamField(Param("name", "str"), self.layer_spec.name or UNSET, id="field-name",
-                         help="optional; if empty, Keras names it (dense, dense_1 …)",
-                         placeholder="automatic", parse=self._parse_name)
+                         help=_("optional; if empty, Keras names it (dense, dense_1 …)"),
+                         placeholder=_("automatic"), parse=self._parse_name)
         for param in self.kind.params:
             value = params.get(param.name, UNSET)
             if value is UNSET and param.required and param.default is not None:
@@ -46,44 +47,49 @@ class LayerForm(Vertical):
         if self.kind.merges or self.layer_spec.inputs:
             yield ParamField(Param("inputs", "str", required=self.kind.merges),
                              ", ".join(self.layer_spec.inputs or []) or UNSET, id="field-inputs",
-                             help="names of earlier layers, separated by commas",
-                             placeholder="the layer above", parse=self._parse_inputs)
+                             help=_("names of earlier layers, separated by commas"),
+                             placeholder=_("the layer above"), parse=self._parse_inputs)
         common = {p.name for p in self.kind.params}
         others = {k: v for k, v in params.items() if k not in common}
         yield ParamField(Param("other", "str"), format_kwargs(others) or UNSET, id="field-other",
-                         label="other arguments",
-                         help="more keyword arguments of the Keras layer, e.g. "
-                              "kernel_initializer = \"he_normal\"",
-                         placeholder="key = value, …", parse=self._parse_other)
+                         label=_("other arguments"),
+                         help=_("more keyword arguments of the Keras layer, e.g. "
+                                "kernel_initializer = \"he_normal\""),
+                         placeholder=_("key = value, …"), parse=self._parse_other)
 
     def _parse_name(self, text: str) -> Any:
         text = text.strip()
         if not text:
             return UNSET
         if "/" in text or " " in text:
-            raise ValueError("a layer name cannot contain '/' or spaces")
+            raise ValueError(_("a layer name cannot contain '/' or spaces"))
         if text in self.other_names:
-            raise ValueError(f"another layer is already named '{text}'; names must be unique")
+            raise ValueError(_("another layer is already named '{name}'; names must be "
+                               "unique").format(name=text))
         return text
 
     def _parse_inputs(self, text: str) -> Any:
         names = [n for n in text.replace(",", " ").split() if n]
         if not names:
             if self.kind.merges:
-                raise ValueError(f"{self.kind.name} merges layers: name two or more earlier layers")
+                raise ValueError(self._merges_text())
             return UNSET
         if self.kind.merges and len(names) < 2:
-            raise ValueError(f"{self.kind.name} merges layers: name two or more earlier layers")
+            raise ValueError(self._merges_text())
         return names
+
+    def _merges_text(self) -> str:
+        return _("{type} merges layers: name two or more earlier layers").format(
+            type=self.kind.name)
 
     def _parse_other(self, text: str) -> Any:
         values = parse_kwargs(text)
         common = {p.name for p in self.kind.params}
         for key in values:
             if key in common:
-                raise ValueError(f"'{key}' has its own field above; set it there")
+                raise ValueError(_("'{key}' has its own field above; set it there").format(key=key))
             if key in _OWN_FIELDS:
-                raise ValueError(f"'{key}' has its own field; set it there")
+                raise ValueError(_("'{key}' has its own field; set it there").format(key=key))
         return values or UNSET
 
     def first_invalid(self) -> ParamField | None:

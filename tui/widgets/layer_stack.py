@@ -10,9 +10,11 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
+from nnbench.core.i18n import N_, _
 from nnbench.core.model import LayerRow, ModelAnalysis
 from nnbench.core.preset import LayerSpec, ModelSpec
 from nnbench.core.text import cell_cut, printable
+from nnbench.tui.keys import translate_bindings
 
 PENDING = "…"
 
@@ -65,12 +67,12 @@ class LayerStack(DataTable[Text]):
     LayerStack { height: 1fr; }
     """
     # Not in the footer (no room at 80 columns): the hint line under the table says it.
-    BINDINGS = [Binding("enter", "select_cursor", "Edit", id="build.edit", show=False,
-                        tooltip="Edit the selected layer's parameters (or double-click)"),
-                Binding("home", "first_row", "First layer", id="build.first", show=False,
-                        tooltip="Select the first layer"),
-                Binding("end", "last_row", "Last layer", id="build.last", show=False,
-                        tooltip="Select the last layer")]
+    BINDINGS = [Binding("enter", "select_cursor", N_("Edit"), id="build.edit", show=False,
+                        tooltip=N_("Edit the selected layer's parameters (or double-click)")),
+                Binding("home", "first_row", N_("First layer"), id="build.first", show=False,
+                        tooltip=N_("Select the first layer")),
+                Binding("end", "last_row", N_("Last layer"), id="build.last", show=False,
+                        tooltip=N_("Select the last layer"))]
 
     class EditRequested(Message):
         """Enter (or a double click) on a row: edit that layer."""
@@ -81,16 +83,17 @@ class LayerStack(DataTable[Text]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        translate_bindings(self)
         self.show_row_labels = False
         self.widths = dict(WIDTHS)
         self._shown: tuple[ModelSpec, ModelAnalysis | None, bool, set[int]] | None = None
 
     def on_mount(self) -> None:
         self.add_column("#", key="index", width=WIDTHS["index"])
-        self.add_column("type", key="type", width=WIDTHS["type"])
-        self.add_column("name", key="name", width=WIDTHS["name"])
-        self.add_column("output shape", key="shape", width=WIDTHS["shape"])
-        self.add_column("params", key="params", width=WIDTHS["params"])
+        self.add_column(_("type"), key="type", width=WIDTHS["type"])
+        self.add_column(_("name"), key="name", width=WIDTHS["name"])
+        self.add_column(_("output shape"), key="shape", width=WIDTHS["shape"])
+        self.add_column(_("params"), key="params", width=WIDTHS["params"])
 
     def on_resize(self) -> None:
         widths = column_widths(self.size.width)

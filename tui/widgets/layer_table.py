@@ -20,6 +20,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from nnbench.core.events import ConfusionMatrixUpdated, LayerHealth, LayerStats
+from nnbench.core.i18n import _
 from nnbench.core.layer_health import changed_cells
 from nnbench.core.text import cell_cut, cell_pad, printable
 from nnbench.tui.widgets.confusion_matrix import layout, render_confusion
@@ -65,13 +66,16 @@ def render_layers(health: LayerHealth | None, width: int = 80) -> Text:
     """The table of ``health``'s layers, then its flags in words."""
     text = Text(no_wrap=True, overflow="crop", end="")
     if health is None:
-        text.append("no layer health yet: it arrives with the first epoch", style="dim")
+        text.append(_("no layer health yet: it arrives with the first epoch"), style="dim")
         return text
     wide = width >= WIDE
     name_w = max(8, min(18, width - 68 - (16 if wide else 0)))
-    head = (f"{cell_pad('layer', name_w)} {'act':<8}{'mean':>7} {'std':>6} "
+    # Headings by cell width: a Korean heading is two cells a character.
+    head = (_heading(_("layer"), name_w) + " " + _heading(_("act"), 8)
+            + _heading(_("mean"), 7, ">") + f" {'std':>6} "
             + (f"{'min':>7} {'max':>7} " if wide else "")
-            + f" {'weights':<12} {'update':>8} {'grad':>8} {'dead/sat':>8}")
+            + " " + _heading(_("weights"), 12) + " " + _heading(_("update"), 8, ">") + " "
+            + _heading(_("grad"), 8, ">") + f" {'dead/sat':>8}")
     text.append(head, style="bold")
     flagged = {f.layer for f in health.flags}
     for s in health.layers:
@@ -82,6 +86,10 @@ def render_layers(health: LayerHealth | None, width: int = 80) -> Text:
         text.append(f"⚠ {printable(flag.text)}", style=Style(color="red" if flag.rule in (
             "dead", "not_finite", "exploding") else "yellow"))
     return text
+
+
+def _heading(text: str, width: int, align: str = "<") -> str:
+    return cell_pad(cell_cut(text, width, ellipsis=""), width, align)
 
 
 def _layer_row(text: Text, s: LayerStats, name_w: int, wide: bool, flagged: bool) -> None:
@@ -127,7 +135,8 @@ def render_live_confusion(now: ConfusionMatrixUpdated | None,
     """The heat map with per-class precision/recall/F1 beside it; the cells that changed most
     since ``before`` underlined."""
     if now is None:
-        return Text("no confusion matrix: not a classification run, or no epoch yet", style="dim")
+        return Text(_("no confusion matrix: not a classification run, or no epoch yet"),
+                    style="dim")
     text = render_confusion(now.matrix, now.class_names, class_scores(now.matrix), width)
     moved = changed_cells(now.matrix, before.matrix if before is not None else None)
     if moved:

@@ -15,6 +15,7 @@ from textual.widgets import Checkbox, Input, Label, Select, Static
 from textual.widgets.select import InvalidSelectValueError
 
 from nnbench.core.catalog import Param
+from nnbench.core.i18n import _
 from nnbench.core.text import visible_control
 from nnbench.tui.fields import UNSET, Parsed, format_value, parser_for
 from nnbench.tui.keys import OPTION_DIGITS
@@ -127,7 +128,8 @@ class ParamField(Vertical):
     def _make_control(self) -> Widget:
         param = self.param
         if param.kind == "choice":
-            default = f"default ({param.default})" if param.default is not None else "default"
+            default = (_("default ({value})").format(value=param.default)
+                       if param.default is not None else _("default"))
             choices = list(param.choices)
             if self.value is not UNSET and self.value not in choices:
                 choices.append(self.value)  # keep a value the preset has, even if not offered
@@ -140,9 +142,9 @@ class ParamField(Vertical):
         placeholder = self._placeholder
         if placeholder is None:
             # A required field has no default to fall back on: emptied, it says only that.
-            placeholder = ("required" if param.required else
-                           f"default {format_value(param.default)}"
-                           if param.default is not None else "not set")
+            placeholder = (_("required") if param.required else
+                           _("default {value}").format(value=format_value(param.default))
+                           if param.default is not None else _("not set"))
         return FieldInput(format_value(self.value), placeholder=placeholder, compact=True,
                      validators=[Parsed(self._parse)], validate_on=["changed", "blur", "submitted"],
                      valid_empty=False)

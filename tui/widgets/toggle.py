@@ -6,6 +6,8 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Checkbox
 
+from nnbench.core.i18n import _
+
 
 class Toggle(Checkbox):
     DEFAULT_CSS = """
@@ -19,7 +21,7 @@ class Toggle(Checkbox):
 
     @staticmethod
     def _state_label(value: bool) -> str:
-        return "on" if value else "off"
+        return _("on") if value else _("off")
 
     @property
     def _button(self) -> Content:

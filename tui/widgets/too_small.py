@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
+from nnbench.core.i18n import _
+
 MIN_WIDTH = 80
 MIN_HEIGHT = 24
 
@@ -29,9 +31,7 @@ class TooSmall(Static):
     """
 
     def __init__(self) -> None:
-        super().__init__(f"Terminal too small\n\nnnbench needs at least {MIN_WIDTH}x{MIN_HEIGHT}.\n"
-                         "Make the window bigger (or the font smaller).\n\nctrl+q quits.",
-                         markup=False)
+        super().__init__(_("Terminal too small") + "\n\n" + _advice(), markup=False)
 
     def on_resize(self) -> None:
         self._show_size()
@@ -41,6 +41,11 @@ class TooSmall(Static):
 
     def _show_size(self) -> None:
         width, height = self.app.size
-        self.update(f"Terminal too small: {width}x{height}\n\n"
-                    f"nnbench needs at least {MIN_WIDTH}x{MIN_HEIGHT}.\n"
-                    "Make the window bigger (or the font smaller).\n\nctrl+q quits.")
+        self.update(_("Terminal too small: {width}x{height}").format(width=width, height=height)
+                    + "\n\n" + _advice())
+
+
+def _advice() -> str:
+    return (_("nnbench needs at least {width}x{height}.").format(width=MIN_WIDTH, height=MIN_HEIGHT)
+            + "\n" + _("Make the window bigger (or the font smaller).") + "\n\n"
+            + _("ctrl+q quits."))
