@@ -220,41 +220,14 @@ def build_model(spec: ModelSpec, input_shape: tuple[int | None, ...] | None = No
     for i, layer in enumerate(layers):
         if layer.type == "Input" and i > 0:
             raise ModelError(f"layer {i + 1}: Input can only be the first layer", layer_index=i)
-    if layers[0].type == "Input":
-        shape = layers[0].params.get("shape")
-        if shape is None:
-            raise PresetError("Input needs a shape, e.g. shape = [28, 28]", key="model.layers[0].shape")
-        try:
-            tensor = keras.Input(shape=_shape(shape), name=scoped[0])
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise PresetError(f"bad Input shape {shape!r}: {_first_line(exc)}",
-                              key="model.layers[0].shape") from None
-        offset = 1
-        if input_shape is not None and not _shapes_agree(tuple(tensor.shape[1:]), tuple(input_shape)):
-            raise ModelError(
-                f"layer 1 (Input) takes samples of shape {format_shape(tensor.shape[1:])} but the "
-                f"data's samples have shape {format_shape(input_shape)}; set its shape to "
-                f"{list(input_shape)}", layer_index=0)
-        rows.append(LayerRow(0, "Input", names[0], format_shape(tensor.shape), 0))
-    elif input_shape is not None:
-        tensor = keras.Input(shape=tuple(input_shape), name=unused_name(INPUT_NAME, scoped))
-        offset = 0
-    else:
-        raise ModelError("the input shape is unknown: add an Input layer first (e.g. shape = [64]) "
-                         "or load the data so nnbench can read it", layer_index=0)
-    by_name: dict[str, Any] = {names[0]: tensor} if offset else {}
-    model_input = current = tensor
+    model_input = current = _model_input(keras, layers[0], input_shape, scoped)
+    offset = 1 if layers[0].type == "Input" else 0
+    if offset:
+        rows.append(LayerRow(0, "Input", names[0], format_shape(model_input.shape), 0))
+    by_name: dict[str, Any] = {names[0]: model_input} if offset else {}
     for i in range(offset, len(layers)):
         layer = layers[i]
-        if layer.inputs:
-            missing = [n for n in layer.inputs if n not in by_name]
-            if missing:
-                raise ModelError(f"layer {i + 1} ({layer.type}): no earlier layer named "
-                                 f"{missing[0]!r}; use {one_of(by_name) if by_name else 'a name'}",
-                                 layer_index=i)
-            inputs = [by_name[n] for n in layer.inputs]
-        else:
-            inputs = [current]
+        inputs = _layer_inputs(layer, i, by_name) if layer.inputs else [current]
         keras_layer, current = _call_layer(keras, layer, i, inputs, scoped[i])
         by_name[names[i]] = current
         rows.append(LayerRow(i, layer.type, names[i], format_shape(current.shape),
@@ -266,6 +239,41 @@ def build_model(spec: ModelSpec, input_shape: tuple[int | None, ...] | None = No
     model = keras.Model(inputs=model_input, outputs=current, name=model_name(name))
     _DISPLAY_NAMES[model] = dict(zip(scoped, names, strict=True))
     return model
+
+
+def _model_input(keras: Any, first: LayerSpec, input_shape: tuple[int | None, ...] | None,
+                 scoped: list[str]) -> Any:
+    """The model's input tensor: the first layer's when it is an Input (checked against the
+    data's sample shape), else one of the data's shape."""
+    if first.type != "Input":
+        if input_shape is None:
+            raise ModelError("the input shape is unknown: add an Input layer first (e.g. shape = "
+                             "[64]) or load the data so nnbench can read it", layer_index=0)
+        return keras.Input(shape=tuple(input_shape), name=unused_name(INPUT_NAME, scoped))
+    shape = first.params.get("shape")
+    if shape is None:
+        raise PresetError("Input needs a shape, e.g. shape = [28, 28]", key="model.layers[0].shape")
+    try:
+        tensor = keras.Input(shape=_shape(shape), name=scoped[0])
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise PresetError(f"bad Input shape {shape!r}: {_first_line(exc)}",
+                          key="model.layers[0].shape") from None
+    if input_shape is not None and not _shapes_agree(tuple(tensor.shape[1:]), tuple(input_shape)):
+        raise ModelError(
+            f"layer 1 (Input) takes samples of shape {format_shape(tensor.shape[1:])} but the "
+            f"data's samples have shape {format_shape(input_shape)}; set its shape to "
+            f"{list(input_shape)}", layer_index=0)
+    return tensor
+
+
+def _layer_inputs(layer: LayerSpec, i: int, by_name: dict[str, Any]) -> list[Any]:
+    """The tensors of the earlier layers ``layer.inputs`` names (layer ``i`` of the stack)."""
+    missing = [n for n in layer.inputs if n not in by_name]
+    if missing:
+        raise ModelError(f"layer {i + 1} ({layer.type}): no earlier layer named "
+                         f"{missing[0]!r}; use {one_of(by_name) if by_name else 'a name'}",
+                         layer_index=i)
+    return [by_name[n] for n in layer.inputs]
 
 
 def _shapes_agree(declared: tuple[Any, ...], actual: tuple[Any, ...]) -> bool:

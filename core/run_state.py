@@ -75,64 +75,34 @@ class RunState:
         """Fold one event into the state."""
         self.events_seen += 1
         if not isinstance(event, (ev.BatchProgress, ev.EpochStarted)):
-            self.log.extend(describe(event))
-            if len(self.log) > MAX_LOG_LINES:
-                del self.log[: len(self.log) - MAX_LOG_LINES]
+            self._log(event)
         match event:
             case ev.RunStarted():
-                self.started = event
-                self.run_id, self.run_dir = event.run_id, event.run_dir
-                self.preset_name, self.epochs = event.preset_name, event.epochs
-                self.steps = event.steps_per_epoch
-                self.monitor = Monitor(event.monitor or "val_loss", event.monitor_mode,
-                                       event.min_delta) if event.monitor else None
-                if event.initial_epoch:  # a resumed run: the process before it ended
-                    self.finished = None
-                    self.evaluated = False
-                    self.stop_requested = None
-                self.status = "running"
+                self._run_started(event)
             case ev.EpochStarted():
                 self.epoch_in_flight, self.epochs = event.epoch, event.epochs
                 self.batch = None
             case ev.BatchProgress():
-                self.batch = event
-                if event.steps:
-                    self.steps = event.steps
-                if self.status == "paused":
-                    self.status = "running"
+                self._batch_progress(event)
             case ev.EpochEnded():
                 self._epoch_ended(event)
             case ev.EarlyStopped():
-                self.early_stopped = event
-                if event.restored_weights and event.best_epoch in self.epoch_logs:
-                    self.restored_epoch = event.best_epoch
-                if event.best_epoch is not None and event.best_value is not None:
-                    self.best = (event.best_epoch, event.best_value)
+                self._early_stopped(event)
             case ev.Paused():
                 if self.status in ("running", "paused"):
                     self.status = "paused" if event.paused else "running"
             case ev.ControlRequested():
-                if event.action in ("stop", "stop_after_epoch", "signal"):
-                    self.stop_requested = event.action
-                    if self.status in ("running", "paused", "starting"):
-                        self.status = "stopping"
+                self._control_requested(event)
             case ev.Evaluated():
                 self.evaluated = True
                 self.test_metrics = dict(event.metrics)
             case ev.RunFinished():
-                self.finished = event
-                self.status = event.status
-                self.epoch = max(self.epoch, event.epochs_done)
-                self.batch = None
-                if event.run_dir:
-                    self.run_dir = event.run_dir
+                self._run_finished(event)
             case ev.LearningRateChanged():
                 if event.steered:
                     self.steering.append(event)
             case ev.PatienceChanged():
-                self.steering.append(event)
-                if self.patience is not None:  # the status line shows the new patience now
-                    self.patience = dataclasses.replace(self.patience, patience=event.new)
+                self._patience_changed(event)
             case ev.SystemLoad():
                 self._system_load(event)
             case ev.LayerHealth():
@@ -144,6 +114,57 @@ class RunState:
             case _:
                 # mypy flags an Event type with no case here: a new event is never silently dropped.
                 assert_never(event)
+
+    def _log(self, event: ev.Event) -> None:
+        self.log.extend(describe(event))
+        if len(self.log) > MAX_LOG_LINES:
+            del self.log[: len(self.log) - MAX_LOG_LINES]
+
+    def _run_started(self, event: ev.RunStarted) -> None:
+        self.started = event
+        self.run_id, self.run_dir = event.run_id, event.run_dir
+        self.preset_name, self.epochs = event.preset_name, event.epochs
+        self.steps = event.steps_per_epoch
+        self.monitor = Monitor(event.monitor or "val_loss", event.monitor_mode,
+                               event.min_delta) if event.monitor else None
+        if event.initial_epoch:  # a resumed run: the process before it ended
+            self.finished = None
+            self.evaluated = False
+            self.stop_requested = None
+        self.status = "running"
+
+    def _batch_progress(self, event: ev.BatchProgress) -> None:
+        self.batch = event
+        if event.steps:
+            self.steps = event.steps
+        if self.status == "paused":
+            self.status = "running"
+
+    def _early_stopped(self, event: ev.EarlyStopped) -> None:
+        self.early_stopped = event
+        if event.restored_weights and event.best_epoch in self.epoch_logs:
+            self.restored_epoch = event.best_epoch
+        if event.best_epoch is not None and event.best_value is not None:
+            self.best = (event.best_epoch, event.best_value)
+
+    def _control_requested(self, event: ev.ControlRequested) -> None:
+        if event.action in ("stop", "stop_after_epoch", "signal"):
+            self.stop_requested = event.action
+            if self.status in ("running", "paused", "starting"):
+                self.status = "stopping"
+
+    def _run_finished(self, event: ev.RunFinished) -> None:
+        self.finished = event
+        self.status = event.status
+        self.epoch = max(self.epoch, event.epochs_done)
+        self.batch = None
+        if event.run_dir:
+            self.run_dir = event.run_dir
+
+    def _patience_changed(self, event: ev.PatienceChanged) -> None:
+        self.steering.append(event)
+        if self.patience is not None:  # the status line shows the new patience now
+            self.patience = dataclasses.replace(self.patience, patience=event.new)
 
     def _epoch_ended(self, event: ev.EpochEnded) -> None:
         if event.epoch in self.epoch_logs:

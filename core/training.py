@@ -38,7 +38,7 @@ from nnbench.core.events import (
     RunStarted,
 )
 from nnbench.core.keras_env import import_keras
-from nnbench.core.preset import Preset
+from nnbench.core.preset import FitSpec, Preset
 from nnbench.core.runs import RunRecorder, RunStore
 from nnbench.core.strategy import worker_store
 from nnbench.core.system_load import SYSTEM_CSV, SystemMonitor
@@ -166,34 +166,16 @@ class Trainer:
                               error_title="Devices"))
 
     def _fit(self, prepared: _Prepared, run_dir: Path) -> str:
-        from nnbench.core.keras_callbacks import EventAdapter, floats
-        from nnbench.core.model import summarize
-        from nnbench.core.monitor import Monitor
+        from nnbench.core.keras_callbacks import EventAdapter
 
         keras = import_keras()
-        preset, fit = self.preset, self.preset.fit
-        data, model, notices = prepared.data, prepared.model, prepared.notices
-        info = data.info
+        fit, data, model = self.preset.fit, prepared.data, prepared.model
         callbacks, es, ckpt = self._callbacks(keras, run_dir)
-        n_train = info.train_samples
         if data.x_train is not None:
-            steps = math.ceil(n_train / fit.batch_size)
+            steps = math.ceil(data.info.train_samples / fit.batch_size)
         else:
             steps = _cardinality(data.train_ds)
-        monitor = Monitor.from_callbacks(preset.callbacks, info.val_samples > 0)
-        initial_epoch = resumable(run_dir, None) if self.resume is not None else 0
-        self.epochs_done = initial_epoch
-        # Before RunStarted: clearing a stale control file must not swallow a stop or steer that
-        # someone sends the moment they see the run start.
-        control_file = ControlFile(run_dir)
-        self.emit(RunStarted(
-            run_id=run_dir.name, run_dir=str(run_dir), preset_name=preset.name, epochs=self.epochs,
-            steps_per_epoch=steps, summary=summarize(model), data=info,
-            monitor=monitor.name, monitor_mode=monitor.mode, min_delta=monitor.min_delta,
-            initial_epoch=initial_epoch, pid=os.getpid(),
-        ))
-        for text in [*info.notes, *notices]:
-            self.emit(Notice(text))
+        control_file = self._start(prepared, run_dir, steps)
         # The machine's load per epoch (core/system_load.py): sampled on a thread of its own.
         system = SystemMonitor(self.emit, run_dir / SYSTEM_CSV).start()
         self.listeners.append(system)
@@ -209,40 +191,64 @@ class Trainer:
                                                   delete_checkpoint=False)
         csv_logger = callbacks[-1]
         try:
-            if data.x_train is not None:
-                validation = (data.x_val, data.y_val) if data.x_val is not None else None
-                model.fit(data.x_train, data.y_train, epochs=self.epochs, batch_size=fit.batch_size,
-                          validation_data=validation, shuffle=fit.shuffle,
-                          callbacks=[*callbacks, adapter, *inside, backup], verbose=0)
-            else:
-                # shuffle=False: the folder loader shuffles the dataset itself, and Keras's default
-                # True only prints a UserWarning for a tf.data input.
-                model.fit(data.train_ds, epochs=self.epochs, validation_data=data.val_ds,
-                          shuffle=False, callbacks=[*callbacks, adapter, *inside, backup], verbose=0)
+            _keras_fit(model, data, self.epochs, fit, [*callbacks, adapter, *inside, backup])
         finally:
             # "Stop now" leaves fit() by an exception, skipping on_train_end where CSVLogger
             # closes history.csv; closing twice is harmless.
             csv_logger.on_train_end()
             system.close()
             self.listeners.remove(system)
+        self._raise_if_non_finite(run_dir)
+        status = "stopped" if self.controls.stop_after_epoch.is_set() else "finished"
+        self._evaluate(model, data)
+        save_model(model, run_dir / "model.keras")
+        if status == "finished":  # nothing left to resume: the backup is only disk now
+            shutil.rmtree(run_dir / BACKUP_DIR, ignore_errors=True)
+        return status
+
+    def _start(self, prepared: _Prepared, run_dir: Path, steps: int | None) -> ControlFile:
+        """Tell listeners the run started (RunStarted, then the data's and the build's notices);
+        the control file a stop or steer arrives through."""
+        from nnbench.core.model import summarize
+        from nnbench.core.monitor import Monitor
+
+        preset, info = self.preset, prepared.data.info
+        monitor = Monitor.from_callbacks(preset.callbacks, info.val_samples > 0)
+        initial_epoch = resumable(run_dir, None) if self.resume is not None else 0
+        self.epochs_done = initial_epoch
+        # Before RunStarted: clearing a stale control file must not swallow a stop or steer that
+        # someone sends the moment they see the run start.
+        control_file = ControlFile(run_dir)
+        self.emit(RunStarted(
+            run_id=run_dir.name, run_dir=str(run_dir), preset_name=preset.name, epochs=self.epochs,
+            steps_per_epoch=steps, summary=summarize(prepared.model), data=info,
+            monitor=monitor.name, monitor_mode=monitor.mode, min_delta=monitor.min_delta,
+            initial_epoch=initial_epoch, pid=os.getpid(),
+        ))
+        for text in [*info.notes, *prepared.notices]:
+            self.emit(Notice(text))
+        return control_file
+
+    def _raise_if_non_finite(self, run_dir: Path) -> None:
         if self.non_finite is not None:
             bad = self.non_finite
             raise TrainingError(
                 f"the loss became {bad.value} at epoch {bad.epoch}, batch {bad.batch}, so training "
                 "stopped; lower compile.optimizer.learning_rate or scale the data "
                 f"(data.scaling = \"standardize\"). Finished epochs are kept in {run_dir}")
-        status = "stopped" if self.controls.stop_after_epoch.is_set() else "finished"
-        if data.x_test is not None or data.test_ds is not None:
-            if data.x_test is not None:
-                results = model.evaluate(data.x_test, data.y_test, batch_size=fit.batch_size,
-                                         verbose=0, return_dict=True)
-            else:
-                results = model.evaluate(data.test_ds, verbose=0, return_dict=True)
-            self.emit(Evaluated({k: v for k, v in floats(results).items()}))
-        save_model(model, run_dir / "model.keras")
-        if status == "finished":  # nothing left to resume: the backup is only disk now
-            shutil.rmtree(run_dir / BACKUP_DIR, ignore_errors=True)
-        return status
+
+    def _evaluate(self, model: Any, data: Any) -> None:
+        """The test set's metrics (Evaluated), when the data has a test set."""
+        from nnbench.core.keras_callbacks import floats
+
+        if data.x_test is not None:
+            results = model.evaluate(data.x_test, data.y_test, batch_size=self.preset.fit.batch_size,
+                                     verbose=0, return_dict=True)
+        elif data.test_ds is not None:
+            results = model.evaluate(data.test_ds, verbose=0, return_dict=True)
+        else:
+            return
+        self.emit(Evaluated({k: v for k, v in floats(results).items()}))
 
     def _epoch_done(self, epoch: int) -> None:
         self.epochs_done = epoch
@@ -329,6 +335,18 @@ class Trainer:
     def _on_non_finite(self, event: NonFiniteLoss) -> None:
         self.non_finite = event
         self.emit(event)
+
+
+def _keras_fit(model: Any, data: Any, epochs: int, fit: FitSpec, callbacks: list[Any]) -> None:
+    if data.x_train is not None:
+        validation = (data.x_val, data.y_val) if data.x_val is not None else None
+        model.fit(data.x_train, data.y_train, epochs=epochs, batch_size=fit.batch_size,
+                  validation_data=validation, shuffle=fit.shuffle, callbacks=callbacks, verbose=0)
+    else:
+        # shuffle=False: the folder loader shuffles the dataset itself, and Keras's default
+        # True only prints a UserWarning for a tf.data input.
+        model.fit(data.train_ds, epochs=epochs, validation_data=data.val_ds, shuffle=False,
+                  callbacks=callbacks, verbose=0)
 
 
 @dataclass

@@ -42,21 +42,80 @@ def guarded(app: NnbenchApp, command: SystemCommand) -> SystemCommand:
 
 def main_screen_commands(app: NnbenchApp) -> Iterable[SystemCommand]:
     """What the palette offers on the main screen, in the words of the keys table."""
+    yield from _training_commands(app)
+    yield from _preset_commands(app)
+    yield from _build_commands(app)
+    yield from _runs_commands(app)
+    for number, (tab, title) in enumerate(TABS.items(), start=1):
+        yield SystemCommand(f"Go to {title}", f"Show the {title} tab ({number})",
+                            lambda tab=tab: app.action_show_tab(tab))
 
-    def on_tab(tab: str, action: Callable[[], object]) -> Callable[[], None]:
-        def run() -> None:
-            app.action_show_tab(tab)
+
+def _on_tab(app: NnbenchApp, tab: str, action: Callable[[], object]) -> Callable[[], None]:
+    """``action`` on the tab it belongs to, so its result is in sight."""
+    def run() -> None:
+        app.action_show_tab(tab)
+        action()
+    return run
+
+
+def _while_training(app: NnbenchApp, action: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        if app.training:
             action()
-        return run
+        else:
+            app.notify("Nothing is training: ctrl+r starts a run.", severity="warning")
+    return run
 
-    def while_training(action: Callable[[], None]) -> Callable[[], None]:
-        def run() -> None:
-            if app.training:
-                action()
-            else:
-                app.notify("Nothing is training: ctrl+r starts a run.", severity="warning")
-        return run
 
+def _training_commands(app: NnbenchApp) -> Iterable[SystemCommand]:
+    training = app.training
+
+    def training_help(text: str) -> str:
+        return text if training else f"{text}; {ONLY_WHILE_TRAINING}"
+
+    yield SystemCommand("Train", "Train the working preset (ctrl+r)", app.action_train)
+    yield SystemCommand("Stop training", training_help("Stop at the next batch (x)"),
+                        _while_training(app, app.action_stop_now))
+    yield SystemCommand("Stop after this epoch", training_help("Finish the epoch, then stop (e)"),
+                        _while_training(app, app.action_stop_after_epoch))
+    yield SystemCommand("Pause or resume training", training_help("Between batches (p)"),
+                        _while_training(app, app.action_toggle_pause))
+    yield SystemCommand("Steer training", training_help("A new learning rate or EarlyStopping "
+                                                        "patience, from the next batch (s)"),
+                        _while_training(app, app.action_steer))
+    yield SystemCommand("Find a learning rate", "A short range test on a fresh model: loss "
+                        "against learning rate, with a suggested value (ctrl+l)",
+                        app.action_lr_find)
+
+
+def _preset_commands(app: NnbenchApp) -> Iterable[SystemCommand]:
+    yield SystemCommand("Open preset", "A bundled preset, one of yours or a file (ctrl+o)",
+                        app.action_open_preset)
+    yield SystemCommand("Save preset", "Save the working preset as TOML (ctrl+s)",
+                        app.action_save_preset)
+    yield SystemCommand("Export Keras script", "Write the preset as a plain Keras script in the "
+                        "current folder (ctrl+e)", app.action_export_script)
+    yield SystemCommand("Help", "Every key (F1)", app.action_help)
+
+
+def _build_commands(app: NnbenchApp) -> Iterable[SystemCommand]:
+    build = app.main.build_pane
+    yield SystemCommand("Add layer", "Add a layer below the selected one (a in Build)",
+                        _on_tab(app, "build", build.action_add_layer))
+    yield SystemCommand("Edit layer", "Edit the selected layer's parameters (enter in Build)",
+                        _on_tab(app, "build", build.action_edit_layer))
+    yield SystemCommand("Remove layer", "Remove the selected layer (d in Build)",
+                        _on_tab(app, "build", build.action_remove_layer))
+    yield SystemCommand("Move layer up", "Move the selected layer up (shift+↑ or K in Build)",
+                        _on_tab(app, "build", lambda: build.action_move(-1)))
+    yield SystemCommand("Move layer down", "Move the selected layer down (shift+↓ or J in Build)",
+                        _on_tab(app, "build", lambda: build.action_move(1)))
+    yield SystemCommand("Load data", "Load the data set to see its samples, shape and classes "
+                        "(l in Data)", _on_tab(app, "data", app.main.data_pane.load))
+
+
+def _runs_commands(app: NnbenchApp) -> Iterable[SystemCommand]:
     def runs(action: str) -> Callable[[], None]:
         def run() -> None:
             pane = app.main.runs_pane
@@ -67,44 +126,6 @@ def main_screen_commands(app: NnbenchApp) -> Iterable[SystemCommand]:
             getattr(pane, f"action_{action}")()
         return run
 
-    build = app.main.build_pane
-    training = app.training
-
-    def training_help(text: str) -> str:
-        return text if training else f"{text}; {ONLY_WHILE_TRAINING}"
-
-    yield SystemCommand("Train", "Train the working preset (ctrl+r)", app.action_train)
-    yield SystemCommand("Stop training", training_help("Stop at the next batch (x)"),
-                        while_training(app.action_stop_now))
-    yield SystemCommand("Stop after this epoch", training_help("Finish the epoch, then stop (e)"),
-                        while_training(app.action_stop_after_epoch))
-    yield SystemCommand("Pause or resume training", training_help("Between batches (p)"),
-                        while_training(app.action_toggle_pause))
-    yield SystemCommand("Steer training", training_help("A new learning rate or EarlyStopping "
-                                                        "patience, from the next batch (s)"),
-                        while_training(app.action_steer))
-    yield SystemCommand("Find a learning rate", "A short range test on a fresh model: loss "
-                        "against learning rate, with a suggested value (ctrl+l)",
-                        app.action_lr_find)
-    yield SystemCommand("Open preset", "A bundled preset, one of yours or a file (ctrl+o)",
-                        app.action_open_preset)
-    yield SystemCommand("Save preset", "Save the working preset as TOML (ctrl+s)",
-                        app.action_save_preset)
-    yield SystemCommand("Export Keras script", "Write the preset as a plain Keras script in the "
-                        "current folder (ctrl+e)", app.action_export_script)
-    yield SystemCommand("Help", "Every key (F1)", app.action_help)
-    yield SystemCommand("Add layer", "Add a layer below the selected one (a in Build)",
-                        on_tab("build", build.action_add_layer))
-    yield SystemCommand("Edit layer", "Edit the selected layer's parameters (enter in Build)",
-                        on_tab("build", build.action_edit_layer))
-    yield SystemCommand("Remove layer", "Remove the selected layer (d in Build)",
-                        on_tab("build", build.action_remove_layer))
-    yield SystemCommand("Move layer up", "Move the selected layer up (shift+↑ or K in Build)",
-                        on_tab("build", lambda: build.action_move(-1)))
-    yield SystemCommand("Move layer down", "Move the selected layer down (shift+↓ or J in Build)",
-                        on_tab("build", lambda: build.action_move(1)))
-    yield SystemCommand("Load data", "Load the data set to see its samples, shape and classes "
-                        "(l in Data)", on_tab("data", app.main.data_pane.load))
     yield SystemCommand("Runs: mark run", "Mark or unmark the selected run to compare it "
                         "(space in Runs)", runs("toggle_mark"))
     yield SystemCommand("Runs: clear marks", "Unmark every run (c in Runs)", runs("clear_marks"))
@@ -112,6 +133,3 @@ def main_screen_commands(app: NnbenchApp) -> Iterable[SystemCommand]:
                         runs("refresh_runs"))
     yield SystemCommand("Runs: delete run", "Delete the selected run's folder; asks first "
                         "(delete in Runs)", runs("delete_run"))
-    for number, (tab, title) in enumerate(TABS.items(), start=1):
-        yield SystemCommand(f"Go to {title}", f"Show the {title} tab ({number})",
-                            lambda tab=tab: app.action_show_tab(tab))
