@@ -132,7 +132,7 @@ def _load(preset: Any, run: Path) -> tuple[Any, Any]:
     """The data as the run trained on it, and the same data as in its files (unscaled).
 
     An array source loads once, unscaled, and is scaled here as ``load_data`` scales it (its own
-    ``_scale``, the training statistics): the rows a person is shown stay as in the data file
+    ``scale_inputs``, the training statistics): the rows a person is shown stay as in the data file
     without loading the data set a second time. Folders scale inside their pipelines; their
     samples are read from the files.
     """
@@ -147,10 +147,11 @@ def _load(preset: Any, run: Path) -> tuple[Any, Any]:
         raise EvaluateError(f"cannot reload the data of run {run.name}: {exc.message}") from None
     if folder or spec.scaling == "none":
         return raw, raw
-    from nnbench.core.data.arrays import _scale
+    from nnbench.core.data.arrays import scale_inputs
 
     sequences = raw.x_train.dtype.kind in "iu"
-    x_train, x_val, x_test = _scale(raw.x_train, raw.x_val, raw.x_test, spec.scaling, sequences, [])
+    x_train, x_val, x_test = scale_inputs(raw.x_train, raw.x_val, raw.x_test, spec.scaling,
+                                          sequences, [])
     if raw.x_val is not None and raw.x_val is raw.x_test:
         x_val = x_test  # fit.validation_data = "test": one array, as load_data gives it
 

@@ -60,8 +60,8 @@ def _prepare_arrays(source: _Source, spec: DataSpec, fit: FitSpec) -> LoadedData
     notes = list(source.notes)
     x, y = _first_samples(source.x_train, source.y_train, spec.max_samples, notes)
     x_train, y_train, x_val, y_val = _hold_out_validation(x, y, source, spec, fit, notes)
-    x_train, x_val, x_test = _scale(x_train, x_val, source.x_test, spec.scaling, source.sequences,
-                                    notes)
+    x_train, x_val, x_test = scale_inputs(x_train, x_val, source.x_test, spec.scaling,
+                                          source.sequences, notes)
     x_dtype = np.int32 if source.sequences else np.float32
     y_dtype = np.float32 if source.task == "regression" else np.int32
 
@@ -146,10 +146,12 @@ def _hold_out_validation(
     return x, y, None, None
 
 
-def _scale(
+def scale_inputs(
     x_train: np.ndarray, x_val: np.ndarray | None, x_test: np.ndarray | None, scaling: str,
     sequences: bool, notes: list[str]
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The three splits scaled as ``data.scaling`` says, with the training part's statistics;
+    what was done goes into ``notes``. The one rule for it: loading and evaluating both call it."""
     if scaling == "none":
         return x_train, x_val, x_test
     if sequences:
