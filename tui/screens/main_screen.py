@@ -77,35 +77,96 @@ class MainScreen(Screen[None]):
         self.log_path = log_path
         self.log_start = log_start
 
+    defer_panes: bool | None = None
+    """Compose the Compile, Fit and Data tabs after the first frame (None: unless headless).
+    Their ~320 fields are most of the screen's widgets: styling them first kept the tab bar off
+    the screen for over a second. A headless app (tests, screenshots) has nobody waiting on a
+    first frame and composes everything at once, so a pilot finds every pane."""
+
+    DEFERRED = ("compile", "fit", "data")
+    DEFER_SECONDS = 0.5
+
     def compose(self) -> ComposeResult:
+        self._classes_for_size()
+        self.deferring = (not self.app.is_headless if self.defer_panes is None
+                          else self.defer_panes)
+        self._mounted: set[str] = set() if self.deferring else set(self.DEFERRED)
         yield Header(icon="≡")
         with TabbedContent(initial="build", id="tabs"):
             for number, (tab_id, title) in enumerate(TABS.items(), start=1):
                 with TabPane(f"{number} {title}", id=tab_id):
-                    if tab_id == "build":
-                        yield BuildPane(id="build-pane")
-                    elif tab_id == "compile":
-                        yield CompilePane(id="compile-pane")
-                    elif tab_id == "fit":
-                        yield FitPane(id="fit-pane")
-                    elif tab_id == "data":
-                        yield DataPane(id="data-pane")
-                    elif tab_id == "train":
-                        yield TrainPane(id="train-pane")
-                    elif tab_id == "inside":
-                        yield InsidePane(id="inside-pane")
-                    elif tab_id == "runs":
-                        yield RunsPane(self.runs_dir, id="runs-pane")
-                    else:
-                        log = LogPane(self.log_path, id="log-pane")
-                        log.skip_to(self.log_start)
-                        yield log
+                    if not (self.deferring and tab_id in self.DEFERRED):
+                        yield self._pane(tab_id)
         yield StatusLine(id="status")
         yield Footer(id="footer", compact=True)
         yield TooSmall()
 
+    def _pane(self, tab_id: str) -> Widget:
+        if tab_id == "build":
+            return BuildPane(id="build-pane")
+        if tab_id == "compile":
+            return CompilePane(id="compile-pane")
+        if tab_id == "fit":
+            return FitPane(id="fit-pane")
+        if tab_id == "data":
+            return DataPane(id="data-pane")
+        if tab_id == "train":
+            return TrainPane(id="train-pane")
+        if tab_id == "inside":
+            return InsidePane(id="inside-pane")
+        if tab_id == "runs":
+            return RunsPane(self.runs_dir, id="runs-pane")
+        log = LogPane(self.log_path, id="log-pane")
+        log.skip_to(self.log_start)
+        return log
+
+    async def _mount_deferred(self) -> None:
+        """The Compile, Fit and Data panes, one a frame, half a second after the first frame
+        (the Runs list or a key pressed at once goes first). Each shows the working preset
+        from its own on_mount; after the last, every problem is shown at its field."""
+        missing = [tab for tab in self.DEFERRED if tab not in self._mounted]
+        if missing:
+            await self._mount_pane(missing[0])
+        if len(missing) > 1:
+            self.call_after_refresh(self._mount_deferred)
+
+    async def _mount_pane(self, tab_id: str) -> None:
+        if tab_id in self._mounted:
+            return
+        self._mounted.add(tab_id)
+        await self.query_one(f"TabPane#{tab_id}").mount(self._pane(tab_id))
+        if not self._mounted.issuperset(self.DEFERRED):
+            return
+        self.deferring = False
+        view = self.app.session_view  # type: ignore[attr-defined]
+        view.show_loaded()
+        self.app.call_after_refresh(view.check_compatibility)  # once their fields are built
+
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        tab_id = event.pane.id or ""
+        if self.deferring and tab_id in self.DEFERRED and tab_id not in self._mounted:
+            await self._mount_pane(tab_id)  # wanted now: this one before the rest
+            if self.focused is None or isinstance(self.focused, Tabs):
+                self.focus_tab(tab_id)
+
+    def _classes_for_size(self) -> None:
+        """The breakpoint classes of the terminal's size now, before anything is styled: left
+        to the first Resize, the change would restyle every widget of every tab once more."""
+        width, height = self.app.size
+        app = self.app
+        self.add_class(*self._get_breakpoint_classes(width, app.HORIZONTAL_BREAKPOINTS or []),
+                       *self._get_breakpoint_classes(height, app.VERTICAL_BREAKPOINTS or []),
+                       update=False)
+
     def on_mount(self) -> None:
         self.query_one(LayerStack).focus()
+        if self.deferring:
+            self.set_timer(self.DEFER_SECONDS, self._mount_deferred)
+
+    @property
+    def panes_ready(self) -> bool:
+        """Every tab's pane is mounted (see ``defer_panes``)."""
+        return not self.deferring
 
     def on_screen_resume(self) -> None:
         # A dialog closed and the widget focused before it is gone (or hidden): stay on the
@@ -163,6 +224,8 @@ class MainScreen(Screen[None]):
         return found
 
     def _field_of(self, tab: str, key: str) -> ParamField | None:
+        if not self.panes_ready:
+            return None
         if tab == "compile":
             field_id = {"compile.loss": "loss", "compile.optimizer": "optimizer"}.get(key)
             return self.compile_pane.query_one(f"#{field_id}", ParamField) if field_id else None
@@ -180,6 +243,8 @@ class MainScreen(Screen[None]):
     def refused_values(self) -> list[Refusal]:
         """Every Compile, Fit and Data field in use that shows a value it refused."""
         found: list[Refusal] = []
+        if not self.panes_ready:
+            return found  # nothing typed in them yet: they are not on the screen
         for tab, pane in (("compile", self.compile_pane), ("fit", self.fit_pane),
                           ("data", self.data_pane)):
             for field in pane.query(ParamField):
@@ -189,6 +254,13 @@ class MainScreen(Screen[None]):
         if self.data_pane.problem:
             found.append(Refusal("data", None, f"Data: {self.data_pane.problem}"))
         return found
+
+    def preset_panes(self) -> list[Any]:
+        """The panes that edit the preset and are mounted: Build first, then Compile, Fit and
+        Data once they are (see ``defer_panes``)."""
+        if not self.panes_ready:
+            return [self.build_pane]
+        return [self.build_pane, self.compile_pane, self.fit_pane, self.data_pane]
 
     @property
     def build_pane(self) -> BuildPane:
