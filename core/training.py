@@ -38,7 +38,15 @@ from nnbench.core.events import (
     RunStarted,
 )
 from nnbench.core.keras_env import import_keras
-from nnbench.core.preset import FitSpec, Preset
+from nnbench.core.keras_setup import (
+    cardinality,
+    keras_fit,
+    make_metrics,
+    make_optimizer,
+    model_name,
+    shape_labels,
+)
+from nnbench.core.preset import Preset
 from nnbench.core.runs import RunRecorder, RunStore
 from nnbench.core.strategy import worker_store
 from nnbench.core.system_load import SYSTEM_CSV, SystemMonitor
@@ -144,15 +152,15 @@ class Trainer:
         info = data.info
         self._restore_precision = apply_precision(fit.mixed_precision)
         with placement.scope():  # variables made under the strategy: mirrored on its devices
-            model = build_model(preset.model, info.input_shape, name=_model_name(preset.name))
+            model = build_model(preset.model, info.input_shape, name=model_name(preset.name))
         loss = catalog.LOSS_ALIASES.get(preset.compile.loss, preset.compile.loss)
         found = problems(preset, info, tuple(model.output.shape))  # core/compat.py: the one home
         if found:
             raise PresetError(found[0].message, key=found[0].key)
-        notices = self._prepare_labels(data, loss, model)
+        notices = shape_labels(data, loss, model)
         with placement.scope():
-            model.compile(optimizer=_make_optimizer(keras, preset), loss=loss,
-                          metrics=_make_metrics(preset, data.task),
+            model.compile(optimizer=make_optimizer(keras, preset), loss=loss,
+                          metrics=make_metrics(preset, data.task),
                           # false leaves it to Keras ("auto": XLA on a GPU, not on a CPU)
                           jit_compile=True if fit.jit_compile else "auto")
         check_jit(fit, model)
@@ -174,7 +182,7 @@ class Trainer:
         if data.x_train is not None:
             steps = math.ceil(data.info.train_samples / fit.batch_size)
         else:
-            steps = _cardinality(data.train_ds)
+            steps = cardinality(data.train_ds)
         control_file = self._start(prepared, run_dir, steps)
         # The machine's load per epoch (core/system_load.py): sampled on a thread of its own.
         system = SystemMonitor(self.emit, run_dir / SYSTEM_CSV).start()
@@ -191,7 +199,7 @@ class Trainer:
                                                   delete_checkpoint=False)
         csv_logger = callbacks[-1]
         try:
-            _keras_fit(model, data, self.epochs, fit, [*callbacks, adapter, *inside, backup])
+            keras_fit(model, data, self.epochs, fit, [*callbacks, adapter, *inside, backup])
         finally:
             # "Stop now" leaves fit() by an exception, skipping on_train_end where CSVLogger
             # closes history.csv; closing twice is harmless.
@@ -253,40 +261,6 @@ class Trainer:
     def _epoch_done(self, epoch: int) -> None:
         self.epochs_done = epoch
 
-    def _prepare_labels(self, data: Any, loss: str, model: Any) -> list[str]:
-        """Reshape labels for the loss: one-hot for categorical losses, a column for one output."""
-        import numpy as np
-
-        keras = import_keras()
-        notices: list[str] = []
-        units = model.output.shape[-1]
-        if loss in ("categorical_crossentropy", "kl_divergence") and data.info.num_classes:
-            k = data.info.num_classes
-            if data.y_train is not None and data.y_train.ndim == 1:
-                for split in ("y_train", "y_val", "y_test"):
-                    y = getattr(data, split)
-                    if y is not None:
-                        setattr(data, split, keras.utils.to_categorical(y, k).astype("float32"))
-            elif data.train_ds is not None:
-                for split in ("train_ds", "val_ds", "test_ds"):
-                    ds = getattr(data, split)
-                    if ds is not None:
-                        setattr(data, split, ds.map(lambda x, y, k=k: (x, _one_hot(y, k))))
-            notices.append(f"integer labels one-hot encoded into {k} columns for {loss}")
-        elif units == 1 and data.y_train is not None and data.y_train.ndim == 1:
-            for split in ("y_train", "y_val", "y_test"):
-                y = getattr(data, split)
-                if y is not None:
-                    setattr(data, split, np.asarray(y).reshape(-1, 1).astype("float32"))
-        elif units == 1 and data.train_ds is not None:
-            # Folder labels come as a (batch,) int vector; metrics such as F1 need the (batch, 1)
-            # float column the single output gives, as the array branch above makes.
-            for split in ("train_ds", "val_ds", "test_ds"):
-                ds = getattr(data, split)
-                if ds is not None:
-                    setattr(data, split, ds.map(lambda x, y: (x, _column(y))))
-        return notices
-
     def _check_callbacks(self, data: Any) -> None:
         """Each callback must watch something this model logs, and val_* needs validation data."""
         has_val = data.info.val_samples > 0
@@ -337,63 +311,12 @@ class Trainer:
         self.emit(event)
 
 
-def _keras_fit(model: Any, data: Any, epochs: int, fit: FitSpec, callbacks: list[Any]) -> None:
-    if data.x_train is not None:
-        validation = (data.x_val, data.y_val) if data.x_val is not None else None
-        model.fit(data.x_train, data.y_train, epochs=epochs, batch_size=fit.batch_size,
-                  validation_data=validation, shuffle=fit.shuffle, callbacks=callbacks, verbose=0)
-    else:
-        # shuffle=False: the folder loader shuffles the dataset itself, and Keras's default
-        # True only prints a UserWarning for a tf.data input.
-        model.fit(data.train_ds, epochs=epochs, validation_data=data.val_ds, shuffle=False,
-                  callbacks=callbacks, verbose=0)
-
-
 @dataclass
 class _Prepared:
     data: Any
     model: Any
     notices: list[str]
     placement: Any
-
-
-def _one_hot(y: Any, k: int) -> Any:
-    import tensorflow as tf
-
-    return tf.one_hot(tf.cast(tf.reshape(y, [-1]), tf.int32), k)
-
-
-def _column(y: Any) -> Any:
-    import tensorflow as tf
-
-    return tf.reshape(tf.cast(y, tf.float32), [-1, 1])
-
-
-def _cardinality(ds: Any) -> int | None:
-    n = int(ds.cardinality())
-    return n if n >= 0 else None
-
-
-def _model_name(name: str) -> str:
-    cleaned = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
-    return cleaned or "model"
-
-
-def _make_optimizer(keras: Any, preset: Preset) -> Any:
-    spec = preset.compile.optimizer
-    cls = getattr(keras.optimizers, catalog.OPTIMIZER_CLASSES[spec.type.lower()])
-    try:
-        return cls(**spec.params)
-    except (TypeError, ValueError) as exc:
-        raise PresetError(f"{cls.__name__} rejected its parameters: {exc}",
-                          key="compile.optimizer") from None
-
-
-def _make_metrics(preset: Preset, task: str) -> list[Any]:
-    """Keras metrics for the preset; core/compat.py has already refused the ones that can't fit."""
-    from nnbench.core.metrics import make_metric
-
-    return [make_metric(name, task) for name in preset.compile.metrics]
 
 
 def save_model(model: Any, path: Path) -> None:

@@ -16,6 +16,7 @@ from nnbench.core.export.literals import (
     _Identifiers,
     literal,
 )
+from nnbench.core.keras_setup import model_name
 
 
 def _model_code(script: _Script) -> list[str]:
@@ -51,7 +52,7 @@ def _model_code(script: _Script) -> list[str]:
         lines.append(f"{var} = {_call(layer_class, kwargs, f'model.layers[{i}]')}({argument})")
         by_name[shown[i]] = var
         current = var
-    name = _model_name(preset.name)
+    name = model_name(preset.name)
     lines.append(f"return keras.Model(inputs={model_input}, outputs={current}, "
                  f"name={literal(name)})")
     signature = "def build_model():" if has_input else "def build_model(input_shape):"
@@ -133,11 +134,3 @@ def _keras_layer_names(script: _Script) -> tuple[list[str], str]:
             raise ExportError(f"the model cannot be built: {type(exc).__name__}: {first}") from None
     scoped = list(keras_names(_shown_names(spec), [layer.type for layer in spec.layers]))
     return scoped, unused_name(INPUT_NAME, scoped)
-
-
-def _model_name(name: str) -> str:
-    try:
-        from nnbench.core.training import _model_name as trainer_model_name
-    except ImportError:  # pragma: no cover - the Trainer's rule, kept here if it moves
-        return "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "model"
-    return trainer_model_name(name)

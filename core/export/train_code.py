@@ -15,7 +15,7 @@ from nnbench.core.export.schedule_code import callbacks_brackets
 
 TASKS = ("binary", "multiclass", "regression")
 CATEGORICAL_LOSSES = ("categorical_crossentropy", "kl_divergence")
-"""Losses the Trainer one-hot encodes integer labels for (Trainer._prepare_labels)."""
+"""Losses the Trainer one-hot encodes integer labels for (core/keras_setup.py's shape_labels)."""
 
 
 def _metric_code(metric: Any, script: _Script) -> str:
@@ -56,9 +56,9 @@ def _metric_codes(script: _Script) -> list[str]:
 
     preset, task = script.preset, script.facts.task
     if task is not None:
-        from nnbench.core.training import _make_metrics  # the Trainer's checks and choices
+        from nnbench.core.keras_setup import make_metrics  # the Trainer's checks and choices
 
-        return [_metric_code(m, script) for m in _make_metrics(preset, task)]
+        return [_metric_code(m, script) for m in make_metrics(preset, task)]
     codes = []
     for name in preset.compile.metrics:
         per_task = {t: _metric_code(make_metric(name, t), script) for t in TASKS}
@@ -144,7 +144,7 @@ def _folder_setup_lines(script: _Script) -> list[str]:
 
 
 def _array_setup_lines(script: _Script) -> list[str]:
-    """The arrays and the model, labels shaped as the Trainer's _prepare_labels shapes them."""
+    """The arrays and the model, labels shaped as core/keras_setup.py's shape_labels shapes them."""
     body = ["x_train, y_train, x_val, y_val, x_test, y_test, num_classes = load_data()",
             "model = build_model()" if script.preset.model.layers[0].type == "Input"
             else "model = build_model(x_train.shape[1:])"]
