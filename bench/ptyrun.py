@@ -200,7 +200,7 @@ class PtyProgram:
         return t
 
     def wait_for(self, predicate: Callable[[str], bool], timeout: float, poll: float = 0.02,
-                 also: Callable[[], None] | None = None) -> float | None:
+                 also: Callable[[], object] | None = None) -> float | None:
         """Pump until ``predicate(screen text)`` holds; the time of the chunk that made it so,
         or None on timeout or exit."""
         deadline = time.monotonic() + timeout
@@ -214,7 +214,7 @@ class PtyProgram:
                 return None
         return None
 
-    def drain(self, seconds: float, also: Callable[[], None] | None = None) -> None:
+    def drain(self, seconds: float, also: Callable[[], object] | None = None) -> None:
         end = time.monotonic() + seconds
         while time.monotonic() < end and self.pump(0.02):
             if also is not None:

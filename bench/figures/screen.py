@@ -114,7 +114,7 @@ def _calibrate(app: PtyProgram, keys: dict[str, str]) -> dict[str, set[str]]:
             shots[tab].append({row.strip() for row in app.screen.display[3:-3] if row.strip()})
     signatures: dict[str, set[str]] = {}
     for tab, other in ((a_tab, b_tab), (b_tab, a_tab)):
-        stable = set.intersection(*shots[tab]) - set.union(*shots[other])
+        stable = set.intersection(*shots[tab]) - set[str]().union(*shots[other])
         signatures[tab] = {row for row in stable if len(row) > 3}
     if not signatures[a_tab] or not signatures[b_tab]:
         raise RuntimeError(f"cannot tell the {a_tab} and {b_tab} tabs apart by their rows")
@@ -172,7 +172,9 @@ def fig_first_frame(config: Config, scratch: Path, log: Callable[[str], None]) -
     fig = Figure("first_frame", "process start to the first usable frame in a pty")
     runs_dir = scratch / "ff-runs"
     runs_dir.mkdir()
-    app_s, hello_s, tf_s = [], [], []
+    app_s: list[float] = []
+    hello_s: list[float] = []
+    tf_s: list[float] = []
     for r in range(config.first_frame_repeats):
         for who in (("app", "hello", "tf") if r % 2 == 0 else ("tf", "hello", "app")):
             if who == "tf":
@@ -229,7 +231,8 @@ def fig_chart_redraw(config: Config, scratch: Path, log: Callable[[str], None]) 
             chart = app.query_one(CurveChart)
             await pilot.pause()
             width = chart.content_size.width
-            as_is, thinned = [], []
+            as_is: list[float] = []
+            thinned: list[float] = []
             for r in range(config.chart_repeats):
                 for mode in (("as_is", "thinned") if r % 2 == 0 else ("thinned", "as_is")):
                     t0 = time.perf_counter()

@@ -76,6 +76,10 @@ def _is_whole(name: str) -> bool:
     return name.startswith(("script|", "nnbench|"))
 
 
+def _output_to(argv: Callable[[Path], list[str]], on_pty: bool) -> Contender:
+    return lambda d: (argv(d), on_pty)
+
+
 def _contenders(config: Config, w: Workload, preset: Path, peers: Figure) -> dict[str, Contender]:
     """Every contender by name ("who|where its output goes"), in the order they run."""
     epochs = config.whole_epochs
@@ -89,8 +93,8 @@ def _contenders(config: Config, w: Workload, preset: Path, peers: Figure) -> dic
     contenders: dict[str, Contender] = {}
     for out in config.whole_outputs:
         on_pty = out == "pty"
-        contenders[f"script|{out}"] = lambda d, p=on_pty: (script(d), p)
-        contenders[f"nnbench|{out}"] = lambda d, p=on_pty: (train(d), p)
+        contenders[f"script|{out}"] = _output_to(script, on_pty)
+        contenders[f"nnbench|{out}"] = _output_to(train, on_pty)
     if config.peers:
         contenders["keras verbose=1|pty"] = lambda d: (script(d, verbose=1), True)
         contenders["keras verbose=2|pty"] = lambda d: (script(d, verbose=2), True)
