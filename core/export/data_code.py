@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from nnbench.core.export.facts import _Script
-from nnbench.core.export.folder_code import _folder_code
-from nnbench.core.export.literals import ExportError, _attribute, _call, literal
+from nnbench.core.export.facts import Script
+from nnbench.core.export.folder_code import folder_code
+from nnbench.core.export.literals import ExportError, attribute, call, literal
 
 _HOLD_OUT_TEST = [
     "def hold_out_test(x, y, fraction, stratify):",
@@ -63,9 +63,10 @@ _AS_LABELS = [
 ]
 
 
-def _data_code(script: _Script) -> list[str]:
+def data_code(script: Script) -> list[str]:
+    """``load_data()`` of a script: the preset's source loaded, split and scaled as core/data/ does."""
     if script.folders:
-        return _folder_code(script)
+        return folder_code(script)
     spec, fit = script.preset.data, script.preset.fit
     scheme = spec.scheme
     sequences = False
@@ -89,7 +90,7 @@ def _data_code(script: _Script) -> list[str]:
             "    return x_train, y_train, x_val, y_val, x_test, y_test, num_classes"]
 
 
-def _sklearn_lines(script: _Script) -> list[str]:
+def _sklearn_lines(script: Script) -> list[str]:
     from nnbench.core import data as core_data
 
     spec = script.preset.data
@@ -98,14 +99,14 @@ def _sklearn_lines(script: _Script) -> list[str]:
     script.helper(_HOLD_OUT_TEST)
     fraction = spec.test_split or core_data.DEFAULT_TEST_SPLIT
     regression = name == "diabetes"  # core/data/sklearn_sets.py's rule for scikit-learn's sets
-    return [f"bunch = {_attribute('load_' + name, 'data.source')}()",
+    return [f"bunch = {attribute('load_' + name, 'data.source')}()",
             "x = np.asarray(bunch.data, dtype=np.float32)",
             "num_classes = " + ("None" if regression else "len(bunch.target_names)"),
             "x_train, x_test, y_train, y_test = hold_out_test(",
             f"    x, bunch.target, {literal(fraction)}, stratify={not regression})"]
 
 
-def _keras_lines(script: _Script) -> tuple[list[str], bool]:
+def _keras_lines(script: Script) -> tuple[list[str], bool]:
     """The lines of a keras.datasets source, and whether its inputs are word-index sequences."""
     from nnbench.core import data as core_data
 
@@ -118,8 +119,8 @@ def _keras_lines(script: _Script) -> tuple[list[str], bool]:
         kwargs["num_words"] = spec.num_words
     if name in ("boston_housing", "california_housing") and spec.test_split:
         kwargs["test_split"] = spec.test_split
-    loader = f"keras.datasets.{_attribute(name, 'data.source')}.load_data"
-    body = [f"(x_train, y_train), (x_test, y_test) = {_call(loader, kwargs, 'data')}",
+    loader = f"keras.datasets.{attribute(name, 'data.source')}.load_data"
+    body = [f"(x_train, y_train), (x_test, y_test) = {call(loader, kwargs, 'data')}",
             "# labels as (n,): cifar10's come as (n, 1)",
             "y_train, y_test = np.asarray(y_train).reshape(-1), np.asarray(y_test).reshape(-1)"]
     if sequences:
@@ -137,7 +138,7 @@ def _keras_lines(script: _Script) -> tuple[list[str], bool]:
     return body, sequences
 
 
-def _csv_lines(script: _Script) -> list[str]:
+def _csv_lines(script: Script) -> list[str]:
     spec = script.preset.data
     script.imports.update({"csv", "math"})
     for helper in (_IS_NUMBER, _numeric_target_helper(), _ENCODE_TARGET):
@@ -154,7 +155,7 @@ def _csv_lines(script: _Script) -> list[str]:
     return body + _test_split_lines(script, "x", "y")
 
 
-def _npz_lines(script: _Script) -> list[str]:
+def _npz_lines(script: Script) -> list[str]:
     script.helper(_AS_LABELS)
     script.helper(_IS_NUMBER)
     script.helper(_numeric_target_helper())
@@ -186,7 +187,7 @@ def _numeric_target_helper() -> list[str]:
     return [line.replace("{max_classes}", str(MAX_CLASSES)) for line in _NUMERIC_TARGET]
 
 
-def _test_split_lines(script: _Script, x: str, y: str) -> list[str]:
+def _test_split_lines(script: Script, x: str, y: str) -> list[str]:
     """csv and npz: a test split only when data.test_split asks for one."""
     fraction = script.preset.data.test_split
     if fraction is None:

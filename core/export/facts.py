@@ -1,5 +1,5 @@
 """What the exporter knows before the script runs (``DataFacts``), and the script being
-assembled (``_Script``): the imports and helper functions its parts ask for."""
+assembled (``Script``): the imports and helper functions its parts ask for."""
 
 from __future__ import annotations
 
@@ -18,12 +18,14 @@ class DataFacts:
     input_shape: tuple[int | None, ...] | None = None
 
 
-def _task_of(num_classes: int | None) -> str:
+def task_of(num_classes: int | None) -> str:
+    """The task a data set's class count means: regression, binary or multiclass."""
     # core/data/: no classes is regression; two classes binary.
     return "regression" if num_classes is None else "binary" if num_classes == 2 else "multiclass"
 
 
-def _static_facts(preset: Preset) -> DataFacts:
+def static_facts(preset: Preset) -> DataFacts:
+    """What is known of the data without loading it (a Keras data set's task)."""
     from nnbench.core import data
 
     facts = DataFacts()
@@ -35,7 +37,7 @@ def _static_facts(preset: Preset) -> DataFacts:
 
 
 @dataclass
-class _Script:
+class Script:
     """The script being assembled: its parts add the imports and helper functions they need."""
 
     preset: Preset

@@ -6,15 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from nnbench.core.errors import PresetError
-from nnbench.core.export.facts import _Script
-from nnbench.core.export.literals import _call, literal
+from nnbench.core.export.facts import Script
+from nnbench.core.export.literals import call, literal
 
 _COUNT_SAMPLES = ["def count_samples(ds):",
                   "    sizes = ds.map(lambda x, y: tf.shape(y)[0])",
                   "    return int(sizes.reduce(0, lambda total, n: total + n))"]
 
 
-def _folder_code(script: _Script) -> list[str]:
+def folder_code(script: Script) -> list[str]:
     """core/data/folders.py's _load_folder for image and text folders: Keras's
     *_dataset_from_directory."""
     from nnbench.core import data as core_data
@@ -49,7 +49,7 @@ def _folder_code(script: _Script) -> list[str]:
             "    return train_ds, val_ds, test_ds, num_classes"]
 
 
-def _read_lines(script: _Script, options: dict[str, Any]) -> list[str]:
+def _read_lines(script: Script, options: dict[str, Any]) -> list[str]:
     """The train (and validation) datasets from train/ or the folder itself, the test one from
     test/."""
     fit = script.preset.fit
@@ -58,7 +58,7 @@ def _read_lines(script: _Script, options: dict[str, Any]) -> list[str]:
     body = ["root = pathlib.Path(DATA)",
             'split = (root / "train").is_dir() and (root / "test").is_dir()',
             'train_dir, test_dir = (root / "train", root / "test") if split else (root, None)',
-            f"options = {_call('dict', options, 'data')}",
+            f"options = {call('dict', options, 'data')}",
             "# shuffle=True: Keras picks the validation files from the shuffled file list"]
     if fit.validation_split is not None:
         body += [f"train_ds, val_ds = {reader}(",
@@ -72,7 +72,7 @@ def _read_lines(script: _Script, options: dict[str, Any]) -> list[str]:
                    f"    test_ds = {reader}(test_dir, class_names=class_names, shuffle=False, **options)"]
 
 
-def _count_lines(script: _Script, images: bool) -> list[str]:
+def _count_lines(script: Script, images: bool) -> list[str]:
     if images:
         return ["count = len(train_ds.file_paths)"]
     script.helper(_COUNT_SAMPLES)
@@ -82,7 +82,7 @@ def _count_lines(script: _Script, images: bool) -> list[str]:
             "count = counts[0]"]
 
 
-def _max_samples_lines(script: _Script) -> list[str]:
+def _max_samples_lines(script: Script) -> list[str]:
     n = script.preset.data.max_samples
     if not n:
         return []
@@ -107,7 +107,7 @@ def _image_scaling_lines(scaling: str) -> list[str]:
     return []
 
 
-def _vectorize_lines(script: _Script) -> tuple[list[str], tuple[int, ...]]:
+def _vectorize_lines(script: Script) -> tuple[list[str], tuple[int, ...]]:
     """Text as word indices, the vocabulary learnt from the training text; and the input shape."""
     from nnbench.core import data as core_data
 

@@ -50,11 +50,13 @@ def _keyword_args(params: dict[str, Any], where: str) -> list[str]:
     return out
 
 
-def _call(function: str, params: dict[str, Any], where: str, *first: str) -> str:
+def call(function: str, params: dict[str, Any], where: str, *first: str) -> str:
+    """``function(*first, key=literal, ...)`` as source; raises ExportError (naming ``where``) for a
+    key that is not a keyword argument name or a value with no literal."""
     return f"{function}({', '.join([*first, *_keyword_args(params, where)])})"
 
 
-def _attribute(name: str, where: str) -> str:
+def attribute(name: str, where: str) -> str:
     """A Keras class name checked to be a plain identifier before it becomes ``keras.x.Name``."""
     if not (isinstance(name, str) and name.isidentifier() and name.isascii()
             and not keyword.iskeyword(name)):
@@ -73,13 +75,14 @@ def comment(text: str) -> list[str]:
     return out
 
 
-_SCRIPT_NAMES = {"np", "keras", "layers", "tf", "ops", "csv", "math", "pathlib", "Any", "model",
+SCRIPT_NAMES = {"np", "keras", "layers", "tf", "ops", "csv", "math", "pathlib", "Any", "model",
                  "inputs", "input_shape", "load_data", "build_model", "main", "hold_out_test",
                  "is_number", "encode_target", "numeric_target", "as_labels", "task",
                  "num_classes", "MeanAbsoluteScaledError"}
+"""Names the script itself defines or imports: a layer's output variable must not take one."""
 
 
-class _Identifiers:
+class Identifiers:
     """Unique, valid Python names for layer outputs, close to the names a person gave the layers."""
 
     def __init__(self, reserved: Iterable[str] = ()) -> None:

@@ -7,19 +7,19 @@ from typing import Any
 
 from nnbench.core import catalog
 from nnbench.core.errors import ModelError, NnbenchError, PresetError
-from nnbench.core.export.facts import _Script
+from nnbench.core.export.facts import Script
 from nnbench.core.export.literals import (
-    _SCRIPT_NAMES,
+    SCRIPT_NAMES,
     ExportError,
-    _attribute,
-    _call,
-    _Identifiers,
+    Identifiers,
+    attribute,
+    call,
     literal,
 )
 from nnbench.core.keras_setup import model_name
 
 
-def _model_code(script: _Script) -> list[str]:
+def model_code(script: Script) -> list[str]:
     """build_model(), layer by layer as core/model.py's build_model calls Keras."""
     from nnbench.core import model as core_model
 
@@ -29,7 +29,7 @@ def _model_code(script: _Script) -> list[str]:
         raise ModelError("the model has no layers; add one (an Input, then Dense layers)")
     keras_names, input_name = _keras_layer_names(script)
     shown = _shown_names(spec)
-    variables = _Identifiers(_SCRIPT_NAMES)
+    variables = Identifiers(SCRIPT_NAMES)
     by_name: dict[str, str] = {}
     has_input = spec.layers[0].type == "Input"
     if has_input:
@@ -48,8 +48,8 @@ def _model_code(script: _Script) -> list[str]:
         kwargs = _layer_kwargs(layer, i, keras_names[i])
         argument = _layer_argument(layer, i, by_name, current)
         var = variables.add(shown[i], core_model.snake_case(layer.type))
-        layer_class = "layers." + _attribute(layer.type, f"model.layers[{i}].type")
-        lines.append(f"{var} = {_call(layer_class, kwargs, f'model.layers[{i}]')}({argument})")
+        layer_class = "layers." + attribute(layer.type, f"model.layers[{i}].type")
+        lines.append(f"{var} = {call(layer_class, kwargs, f'model.layers[{i}]')}({argument})")
         by_name[shown[i]] = var
         current = var
     name = model_name(preset.name)
@@ -114,7 +114,7 @@ def _shown_names(spec: Any) -> list[str]:
     return list(auto_names(spec))
 
 
-def _keras_layer_names(script: _Script) -> tuple[list[str], str]:
+def _keras_layer_names(script: Script) -> tuple[list[str], str]:
     """The names core's build_model gives Keras: each layer's, and an implicit input's.
 
     When the input shape is known the model is built once, as the Trainer would build it, so a

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from nnbench.core.events import Event, LearningRateChanged, PatienceChanged
-from nnbench.core.export.facts import _Script
+from nnbench.core.export.facts import Script
 from nnbench.core.export.literals import literal
 
 SteerChange = tuple[int, int, str, float]
@@ -66,18 +66,18 @@ _STEERING_CLASS = [
 ]
 
 
-def steering_lines(script: _Script) -> list[str]:
+def steering_lines(script: Script) -> list[str]:
     """The STEERING table and the ``Steering`` callback, as a helper of the script."""
     rows = [f"    {literal(change)}," for change in script_steering(script)]
     return ["# Steered while nnbench trained the run: (epoch, batches done in it, what, value)",
             "STEERING = [", *rows, "]", "", "", *_STEERING_CLASS]
 
 
-def script_steering(script: _Script) -> list[SteerChange]:
+def script_steering(script: Script) -> list[SteerChange]:
     return script.steering
 
 
-def callbacks_brackets(script: _Script) -> tuple[str, str]:
+def callbacks_brackets(script: Script) -> tuple[str, str]:
     """How ``model.fit``'s callbacks list opens and closes: wrapped by ``with_steering`` when the
     run was steered (the callback needs the list to find EarlyStopping)."""
     if not script_steering(script):

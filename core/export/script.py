@@ -7,11 +7,11 @@ import ast
 from pathlib import Path
 
 from nnbench.core.errors import NnbenchError, PresetError
-from nnbench.core.export.data_code import _data_code
-from nnbench.core.export.facts import DataFacts, _Script, _static_facts, _task_of
-from nnbench.core.export.literals import ExportError, _attribute, comment, literal
-from nnbench.core.export.model_code import _model_code
-from nnbench.core.export.train_code import _compile_code, _main_code
+from nnbench.core.export.data_code import data_code
+from nnbench.core.export.facts import DataFacts, Script, static_facts, task_of
+from nnbench.core.export.literals import ExportError, attribute, comment, literal
+from nnbench.core.export.model_code import model_code
+from nnbench.core.export.train_code import compile_code, main_code
 from nnbench.core.preset import Preset
 
 
@@ -23,12 +23,12 @@ def export_script(preset: Preset, *, epochs: int | None = None,
     Raises:
         NnbenchError: the preset cannot be built or written as a script (the message says where).
     """
-    facts = facts or _static_facts(preset)
-    script = _Script(preset, facts, epochs or preset.fit.epochs, steering=list(steering or []))
-    data_lines = _data_code(script)  # first: a folder's input shape is known from its options
-    model_lines = _model_code(script)
-    compile_lines = _compile_code(script)
-    main_lines = _main_code(script, compile_lines)
+    facts = facts or static_facts(preset)
+    script = Script(preset, facts, epochs or preset.fit.epochs, steering=list(steering or []))
+    data_lines = data_code(script)  # first: a folder's input shape is known from its options
+    model_lines = model_code(script)
+    compile_lines = compile_code(script)
+    main_lines = main_code(script, compile_lines)
     text = "\n".join([*_head(script), *_helpers(script), *data_lines, "", "",
                       *model_lines, "", "", *main_lines, "", "",
                       'if __name__ == "__main__":', "    main()", ""])
@@ -40,7 +40,7 @@ def export_script(preset: Preset, *, epochs: int | None = None,
     return text
 
 
-def _head(script: _Script) -> list[str]:
+def _head(script: Script) -> list[str]:
     preset, data, fit = script.preset, script.preset.data, script.preset.fit
     lines = [
         '"""Exported by nnbench: plain Keras, no nnbench needed. Run it with python.',
@@ -64,7 +64,7 @@ def _head(script: _Script) -> list[str]:
     if "ops" in script.imports:
         lines.append("from keras import ops")
     if data.scheme == "sklearn":
-        lines.append(f"from sklearn.datasets import {_attribute('load_' + data.target_name, 'data.source')}")
+        lines.append(f"from sklearn.datasets import {attribute('load_' + data.target_name, 'data.source')}")
     if "train_test_split" in script.imports:
         lines.append("from sklearn.model_selection import train_test_split")
     lines += [
@@ -81,7 +81,7 @@ def _head(script: _Script) -> list[str]:
     return lines
 
 
-def _helpers(script: _Script) -> list[str]:
+def _helpers(script: Script) -> list[str]:
     out: list[str] = []
     for helper in script.helpers:
         out += ["", "", *helper]
@@ -109,10 +109,10 @@ def export_run(run: str | Path, runs_dir: str | Path | None = None, *,
     preset = loads_preset(text, file=str(preset_file))
     events = read_events(folder / "events.jsonl")
     started = [e for e in events if isinstance(e, RunStarted)]
-    facts = _static_facts(preset)
+    facts = static_facts(preset)
     if started:
         info = started[0].data
-        facts = DataFacts(task=_task_of(info.num_classes),
+        facts = DataFacts(task=task_of(info.num_classes),
                           input_shape=tuple(info.input_shape) if info.input_shape else None)
         epochs = epochs or started[0].epochs
     from nnbench.core.export.schedule_code import steering_of

@@ -9,8 +9,8 @@ from typing import Any
 
 from nnbench.core import catalog
 from nnbench.core.errors import PresetError
-from nnbench.core.export.facts import _Script
-from nnbench.core.export.literals import ExportError, _attribute, _call, literal
+from nnbench.core.export.facts import Script
+from nnbench.core.export.literals import ExportError, attribute, call, literal
 from nnbench.core.export.schedule_code import callbacks_brackets
 
 TASKS = ("binary", "multiclass", "regression")
@@ -18,7 +18,7 @@ CATEGORICAL_LOSSES = ("categorical_crossentropy", "kl_divergence")
 """Losses the Trainer one-hot encodes integer labels for (core/keras_setup.py's shape_labels)."""
 
 
-def _metric_code(metric: Any, script: _Script) -> str:
+def _metric_code(metric: Any, script: Script) -> str:
     """A metric object (or identifier) nnbench compiles with, as the constructor call that makes it."""
     import keras
 
@@ -38,11 +38,11 @@ def _metric_code(metric: Any, script: _Script) -> str:
             kwargs[key] = value
     kwargs["name"] = config.get("name", metric.name)
     if getattr(keras.metrics, cls.__name__, None) is cls:
-        return _call(f"keras.metrics.{cls.__name__}", kwargs, "compile.metrics")
+        return call(f"keras.metrics.{cls.__name__}", kwargs, "compile.metrics")
     if cls.__name__ == "MeanAbsoluteScaledError":
         script.imports.update({"typing", "ops"})
         script.helper(_mase_source(cls))
-        return _call(cls.__name__, kwargs, "compile.metrics")
+        return call(cls.__name__, kwargs, "compile.metrics")
     raise ExportError(f"compile.metrics: {cls.__name__} is not a Keras metric the script can make")
 
 
@@ -51,7 +51,7 @@ def _mase_source(cls: type) -> list[str]:
     return textwrap.dedent(inspect.getsource(cls)).rstrip().splitlines()
 
 
-def _metric_codes(script: _Script) -> list[str]:
+def _metric_codes(script: Script) -> list[str]:
     from nnbench.core.metrics import make_metric
 
     preset, task = script.preset, script.facts.task
@@ -75,13 +75,14 @@ def _metric_codes(script: _Script) -> list[str]:
     return codes
 
 
-def _compile_code(script: _Script) -> list[str]:
+def compile_code(script: Script) -> list[str]:
+    """``model.compile(...)``: the preset's optimizer, loss and metrics as the Trainer compiles."""
     opt = script.preset.compile.optimizer
     try:
         cls = catalog.OPTIMIZER_CLASSES[opt.type.lower()]
     except KeyError:
         raise PresetError(f"unknown optimizer '{opt.type}'", key="compile.optimizer") from None
-    optimizer = _call(f"keras.optimizers.{_attribute(cls, 'compile.optimizer')}", opt.params,
+    optimizer = call(f"keras.optimizers.{attribute(cls, 'compile.optimizer')}", opt.params,
                       "compile.optimizer")
     metrics = _metric_codes(script)
     return ["model.compile(",
@@ -91,22 +92,23 @@ def _compile_code(script: _Script) -> list[str]:
             ")"]
 
 
-def _callback_codes(script: _Script) -> list[str]:
+def _callback_codes(script: Script) -> list[str]:
     """Trainer._callbacks: TerminateOnNaN, the preset's callbacks in order, CSVLogger last."""
     out = ["keras.callbacks.TerminateOnNaN()"]
     for name, params in script.preset.callbacks.items():
         params = {"monitor": "val_loss", **params}  # Trainer._make_callback's default
-        cls = f"keras.callbacks.{_attribute(name, f'callbacks.{name}')}"
+        cls = f"keras.callbacks.{attribute(name, f'callbacks.{name}')}"
         if name == "ModelCheckpoint":
-            out.append(_call(cls, {"save_best_only": True, **params}, f"callbacks.{name}",
+            out.append(call(cls, {"save_best_only": True, **params}, f"callbacks.{name}",
                              '"best.keras"'))
         else:
-            out.append(_call(cls, params, f"callbacks.{name}"))
+            out.append(call(cls, params, f"callbacks.{name}"))
     out.append('keras.callbacks.CSVLogger("history.csv")')
     return out
 
 
-def _main_code(script: _Script, compile_lines: list[str]) -> list[str]:
+def main_code(script: Script, compile_lines: list[str]) -> list[str]:
+    """``main()``: seed, data, model, ``compile_lines``, the callbacks and the fit, as the Trainer runs."""
     body = _seed_lines(script)
     body += _folder_setup_lines(script) if script.folders else _array_setup_lines(script)
     body += ["model.summary()"]
@@ -119,7 +121,7 @@ def _main_code(script: _Script, compile_lines: list[str]) -> list[str]:
     return ["def main():", *[f"    {line}" for line in body]]
 
 
-def _seed_lines(script: _Script) -> list[str]:
+def _seed_lines(script: Script) -> list[str]:
     if script.preset.fit.seed is None:
         return []
     script.imports.add("tf")
@@ -129,7 +131,7 @@ def _seed_lines(script: _Script) -> list[str]:
             "tf.config.experimental.enable_op_determinism()"]
 
 
-def _folder_setup_lines(script: _Script) -> list[str]:
+def _folder_setup_lines(script: Script) -> list[str]:
     """The datasets and the model, labels one-hot encoded where the loss wants them so."""
     body = ["train_ds, val_ds, test_ds, num_classes = load_data()",
             "model = build_model()" if script.preset.model.layers[0].type == "Input"
@@ -143,7 +145,7 @@ def _folder_setup_lines(script: _Script) -> list[str]:
     return body
 
 
-def _array_setup_lines(script: _Script) -> list[str]:
+def _array_setup_lines(script: Script) -> list[str]:
     """The arrays and the model, labels shaped as core/keras_setup.py's shape_labels shapes them."""
     body = ["x_train, y_train, x_val, y_val, x_test, y_test, num_classes = load_data()",
             "model = build_model()" if script.preset.model.layers[0].type == "Input"
@@ -164,7 +166,7 @@ def _array_setup_lines(script: _Script) -> list[str]:
                    "el" + one_column[0], *one_column[1:]]
 
 
-def _fit_lines(script: _Script) -> list[str]:
+def _fit_lines(script: Script) -> list[str]:
     """``model.fit`` with the Trainer's callbacks, then the test split evaluated."""
     fit = script.preset.fit
     callbacks = _callback_codes(script)
