@@ -14,6 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, TabbedContent, TabPane, Tabs
 
 from nnbench.core.compat import Problem
+from nnbench.core.i18n import _
 from nnbench.tui.screens.build_pane import BuildPane
 from nnbench.tui.screens.compile_pane import CompilePane
 from nnbench.tui.screens.data_pane import DataPane
@@ -94,7 +95,7 @@ class MainScreen(Screen[None]):
         yield Header(icon="≡")
         with TabbedContent(initial="build", id="tabs"):
             for number, (tab_id, title) in enumerate(TABS.items(), start=1):
-                with TabPane(f"{number} {title}", id=tab_id):
+                with TabPane(f"{number} {_(title)}", id=tab_id):
                     if not (self.deferring and tab_id in self.DEFERRED):
                         yield self._pane(tab_id)
         yield StatusLine(id="status")
@@ -220,7 +221,7 @@ class MainScreen(Screen[None]):
             tab = PROBLEM_TABS.get(problem.key.split(".", 1)[0].split("[", 1)[0], "build")
             field = self._field_of(tab, problem.key)
             where = field_title(field) if field is not None else problem.key
-            found.append(Refusal(tab, field, f"{TABS[tab]} › {where}: {problem.message}"))
+            found.append(Refusal(tab, field, f"{_(TABS[tab])} › {where}: {problem.message}"))
         return found
 
     def _field_of(self, tab: str, key: str) -> ParamField | None:
@@ -250,9 +251,9 @@ class MainScreen(Screen[None]):
             for field in pane.query(ParamField):
                 if _in_use(field, pane) and not field.check():
                     found.append(Refusal(tab, field,
-                                         f"{TABS[tab]} › {field_title(field)}: {field.reason}"))
+                                         f"{_(TABS[tab])} › {field_title(field)}: {field.reason}"))
         if self.data_pane.problem:
-            found.append(Refusal("data", None, f"Data: {self.data_pane.problem}"))
+            found.append(Refusal("data", None, f"{_(TABS['data'])}: {self.data_pane.problem}"))
         return found
 
     def preset_panes(self) -> list[Any]:
