@@ -176,6 +176,8 @@ class InsideCallback(keras.callbacks.Callback):
         self.off = False
         self.rows: list[_Layer] = []
         self.before: dict[str, np.ndarray] = {}
+        self.kept_before: dict[str, np.ndarray] = {}
+        """``before`` as it was when the last unmeasured epoch began."""
         self.norms: list[float | None] = []
         self.history: list[list[LayerStats]] = []
         self.flags: list[Any] = []
@@ -271,15 +273,28 @@ class InsideCallback(keras.callbacks.Callback):
         governor.trained += began - self.epoch_began
         if isinstance(self.params, dict) and isinstance(self.params.get("epochs"), int):
             governor.epochs = self.params["epochs"]
-        if governor.due(epoch + 1):
+        # The callbacks before this one (EarlyStopping, TerminateOnNonFinite, the adapter's "stop
+        # after this epoch") have decided by now whether this epoch is the last: measure it while
+        # its weights are still there (EarlyStopping restores the best ones in on_train_end).
+        if governor.due(epoch + 1, stopping=bool(getattr(self.model, "stop_training", False))):
             self._guard(lambda: self._measure(epoch + 1))
             governor.measured(epoch + 1, time.perf_counter() - began)
         else:
             self._guard(self._keep_kernels)
         governor.spent += time.perf_counter() - began
 
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        # A stop that no callback before this one announced at its epoch's end: measure the epoch
+        # the run ended on now, its update ratio over that epoch as an epoch-end measurement's is.
+        epoch = self.governor.unmeasured_end()
+        if epoch is not None:
+            self.before = self.kept_before
+            self._guard(lambda: self._measure(epoch))
+            self.governor.measured(epoch, 0.0)
+
     def _keep_kernels(self) -> None:
         # An unmeasured epoch still moves the yardstick: the update ratio is always one epoch's.
+        self.kept_before = dict(self.before)  # on_train_end may yet measure this epoch
         for r in self.rows:
             if r.kernel is not None:
                 self.before[r.name] = r.kernel.numpy()

@@ -112,7 +112,9 @@ def update_ratio(before: np.ndarray | None, after: np.ndarray | None) -> float |
 @dataclass
 class Governor:
     """Which epochs are measured, so measuring stays within ``budget`` of the training time:
-    the first two and the last always, the others whenever the budget allows.
+    the first two and the last always, the others whenever the budget allows. The last is the
+    planned last, or the one a stop (EarlyStopping, TerminateOnNaN, "stop after this epoch") ends
+    on: the Inside view and layers.csv always end at the epoch the run ended on (issue #13).
 
     The first measurement also pays TensorFlow's one-time eager warm-up (~10x a later one on the
     digits MLP); the second tells how much. The budget counts the first as a later one, or that
@@ -128,12 +130,24 @@ class Governor:
     first_cost: float | None = None
     warmup: float = 0.0
 
-    def due(self, epoch: int) -> bool:
-        if epoch in (1, 2) or epoch == self.epochs:
+    ended: int = 0
+    """The last epoch that ran (1-based)."""
+    last_measured: int = 0
+    """The last epoch measured (1-based), 0 before any."""
+
+    def due(self, epoch: int, stopping: bool = False) -> bool:
+        """Whether to measure ``epoch``, which just ended; ``stopping``: the run ends with it."""
+        self.ended = epoch
+        if epoch in (1, 2) or epoch == self.epochs or stopping:
             return True
         return self.spent - self.warmup + self.last_cost <= self.budget * self.trained
 
+    def unmeasured_end(self) -> int | None:
+        """When training has ended: the epoch it ended on, if that one was not measured."""
+        return self.ended if self.ended > self.last_measured else None
+
     def measured(self, epoch: int, cost: float) -> None:
+        self.last_measured = epoch
         self.last_cost = cost
         if self.first_cost is None:
             self.first_cost = cost

@@ -65,6 +65,51 @@ def _of(seen: list[ev.Event], kind: type) -> list[Any]:
 # --- real runs --------------------------------------------------------------------------------
 
 
+def _train_on_a_tight_budget(preset: Any, runs_dir: Path) -> tuple[ev.RunFinished, list[ev.Event]]:
+    """Train with a measuring budget of nothing: only the epochs the governor must measure are."""
+    from nnbench.core import health_callback
+    from nnbench.core.training import Trainer
+
+    seen: list[ev.Event] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(health_callback, "BUDGET", 0.0)
+        mp.delenv(health_callback.INSIDE_ENV, raising=False)
+        final = Trainer(preset, runs_dir, listeners=[seen.append]).run()
+    assert final.status == "finished", final.error
+    return final, seen
+
+
+def _csv_epochs(final: ev.RunFinished) -> list[int]:
+    from nnbench.core.health_callback import LAYERS_CSV
+
+    with open(Path(final.run_dir or "") / LAYERS_CSV, newline="", encoding="utf-8") as f:
+        return sorted({int(row[0]) for row in list(csv.reader(f))[1:]})
+
+
+def test_an_early_stopped_run_is_measured_at_the_epoch_it_stopped_on(runs_dir: Path) -> None:
+    # A min_delta nothing can reach: the first epoch sets the best, the next two wait, and
+    # EarlyStopping ends the run at epoch 3 of the 8 planned (issue #13).
+    preset = tiny_preset(fit={"epochs": 8}, callbacks={"EarlyStopping": {
+        "monitor": "loss", "patience": 2, "min_delta": 10.0}})
+    final, seen = _train_on_a_tight_budget(preset, runs_dir)
+    assert final.epochs_done == 3 < 8
+    assert [h.epoch for h in _of(seen, ev.LayerHealth)] == [1, 2, 3]
+    assert _csv_epochs(final) == [1, 2, 3]
+    state = replay(read_events(Path(final.run_dir or "") / "events.jsonl"))
+    assert max(state.health) == 3  # the Inside view ends at the stop epoch too
+    last = _of(seen, ev.LayerHealth)[-1]
+    assert all(s.update_ratio is not None and s.update_ratio > 0 for s in last.layers
+               if s.weights), "the stop epoch's update ratio is over that epoch, not zero"
+
+
+def test_a_run_that_trains_every_epoch_is_measured_once_at_its_end(runs_dir: Path) -> None:
+    final, seen = _train_on_a_tight_budget(tiny_preset(fit={"epochs": 4}), runs_dir)
+    assert final.epochs_done == 4
+    assert [h.epoch for h in _of(seen, ev.LayerHealth)] == [1, 2, 4]
+    assert _csv_epochs(final) == [1, 2, 4]
+
+
+
 def test_a_layer_built_to_die_is_flagged_at_that_layer_in_the_first_epoch(doomed) -> None:
     _, seen = doomed
     health = _of(seen, ev.LayerHealth)
@@ -200,6 +245,18 @@ def test_the_governor_keeps_measuring_after_a_slow_first_measurement() -> None:
     # A measurement as slow as an epoch is taken rarely.
     slow = _measured_epochs(lh.Governor(0.03, epochs=100), 100, 0.3, [0.3])
     assert len(slow) <= 6
+
+
+def test_the_governor_names_an_unmeasured_last_epoch_once() -> None:
+    governor = lh.Governor(0.0, epochs=10)
+    for epoch in range(1, 6):  # stopped at epoch 5, which nothing announced
+        if governor.due(epoch):
+            governor.measured(epoch, 0.01)
+    assert governor.last_measured == 2 and governor.unmeasured_end() == 5
+    governor.measured(5, 0.0)
+    assert governor.unmeasured_end() is None
+    stopping = lh.Governor(0.0, epochs=10, spent=1.0)  # the budget allows nothing more
+    assert not stopping.due(3) and stopping.due(4, stopping=True)
 
 
 def test_dead_and_saturated_units_are_counted_per_unit() -> None:
