@@ -29,11 +29,11 @@ from nnbench.core.data.arrays import (
     DEFAULT_SEQUENCE_LENGTH,
     DEFAULT_TEST_SPLIT,
     LoadedData,
-    _prepare_arrays,
-    _Source,
+    Source,
+    prepare_arrays,
 )
-from nnbench.core.data.files import MAX_CLASSES, _load_csv, _load_npz
-from nnbench.core.data.folders import DEFAULT_IMAGE_SIZE, DEFAULT_VOCABULARY, _load_folder
+from nnbench.core.data.files import MAX_CLASSES, load_csv, load_npz
+from nnbench.core.data.folders import DEFAULT_IMAGE_SIZE, DEFAULT_VOCABULARY, load_folder
 from nnbench.core.data.keras_sets import (
     CIFAR10_CLASSES,
     DIGIT_CLASSES,
@@ -41,10 +41,9 @@ from nnbench.core.data.keras_sets import (
     FASHION_MNIST_CLASSES,
     IMDB_CLASSES,
     KERAS_SETS,
-    _load_keras,
+    load_keras,
 )
-from nnbench.core.data.keras_sets import _keras_cache_dir as _keras_cache_dir  # core/evaluate.py
-from nnbench.core.data.sklearn_sets import OFFLINE_PRESETS, _load_sklearn
+from nnbench.core.data.sklearn_sets import OFFLINE_PRESETS, load_sklearn
 from nnbench.core.preset import DataSpec, FitSpec
 
 __all__ = [
@@ -62,8 +61,8 @@ def load_data(spec: DataSpec, fit: FitSpec) -> LoadedData:
             the way ``fit`` asks.
     """
     if spec.scheme in ("images", "text"):
-        return _load_folder(spec, fit)
-    loaders: dict[str, Callable[[DataSpec, FitSpec], _Source]] = {
-        "sklearn": _load_sklearn, "keras": _load_keras, "csv": _load_csv, "npz": _load_npz,
+        return load_folder(spec, fit)
+    loaders: dict[str, Callable[[DataSpec, FitSpec], Source]] = {
+        "sklearn": load_sklearn, "keras": load_keras, "csv": load_csv, "npz": load_npz,
     }
-    return _prepare_arrays(loaders[spec.scheme](spec, fit), spec, fit)
+    return prepare_arrays(loaders[spec.scheme](spec, fit), spec, fit)

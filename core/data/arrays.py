@@ -42,7 +42,7 @@ class LoadedData:
 
 
 @dataclass
-class _Source:
+class Source:
     """A source's own train/test arrays, before max_samples, validation hold-out and scaling."""
 
     x_train: np.ndarray
@@ -56,7 +56,8 @@ class _Source:
     notes: list[str] = field(default_factory=list)
 
 
-def _prepare_arrays(source: _Source, spec: DataSpec, fit: FitSpec) -> LoadedData:
+def prepare_arrays(source: Source, spec: DataSpec, fit: FitSpec) -> LoadedData:
+    """A loaded source made ready to train: first samples, the validation hold-out, scaling, dtypes."""
     notes = list(source.notes)
     x, y = _first_samples(source.x_train, source.y_train, spec.max_samples, notes)
     x_train, y_train, x_val, y_val = _hold_out_validation(x, y, source, spec, fit, notes)
@@ -94,7 +95,7 @@ def _missing(y: np.ndarray | None) -> int:
     return int(np.isnan(y).reshape(len(y), -1).any(axis=1).sum())
 
 
-def _num_classes(source: _Source) -> int | None:
+def _num_classes(source: Source) -> int | None:
     if source.task == "regression":
         return None
     if source.class_names:
@@ -113,7 +114,7 @@ def _first_samples(x: np.ndarray, y: np.ndarray, max_samples: int | None,
 
 
 def _hold_out_validation(
-    x: np.ndarray, y: np.ndarray, source: _Source, spec: DataSpec, fit: FitSpec, notes: list[str]
+    x: np.ndarray, y: np.ndarray, source: Source, spec: DataSpec, fit: FitSpec, notes: list[str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Split validation data off the training samples, the three ways a preset can ask for it."""
     n = len(x)
@@ -176,11 +177,12 @@ def _samples(n: int) -> str:
     return f"{n:,} sample" if n == 1 else f"{n:,} samples"
 
 
-def _labels_task(class_count: int) -> str:
+def labels_task(class_count: int) -> str:
+    """The task a count of label classes means: binary for two, multiclass otherwise."""
     return "binary" if class_count == 2 else "multiclass"
 
 
-def _hold_out_test(x: np.ndarray, y: np.ndarray, fraction: float, seed: int | None, task: str,
+def hold_out_test(x: np.ndarray, y: np.ndarray, fraction: float, seed: int | None, task: str,
                    where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
     """A seeded test split for sources that have none, stratified by class when it can be."""
     from sklearn.model_selection import train_test_split
@@ -201,7 +203,8 @@ def _hold_out_test(x: np.ndarray, y: np.ndarray, fraction: float, seed: int | No
                     f"({problem}); use more data or a different test_split.")
 
 
-def _existing_path(spec: DataSpec, *, folder: bool) -> Path:
+def existing_path(spec: DataSpec, *, folder: bool) -> Path:
+    """The source's file (or folder, with ``folder``); raises DataError naming it when it is missing."""
     path = Path(spec.target_name).expanduser()
     kind = "folder" if folder else "file"
     if not path.exists():

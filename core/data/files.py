@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from nnbench.core.data.arrays import _existing_path, _hold_out_test, _labels_task, _Source
+from nnbench.core.data.arrays import Source, existing_path, hold_out_test, labels_task
 from nnbench.core.errors import DataError, did_you_mean
 from nnbench.core.preset import DataSpec, FitSpec
 
@@ -19,8 +19,9 @@ MAX_CLASSES = 20
 """A csv/npz target of whole numbers with at most this many values is read as class labels."""
 
 
-def _load_csv(spec: DataSpec, fit: FitSpec) -> _Source:
-    path = _existing_path(spec, folder=False)
+def load_csv(spec: DataSpec, fit: FitSpec) -> Source:
+    """A CSV file's columns as features and its target column as labels (``csv:`` sources)."""
+    path = existing_path(spec, folder=False)
     header, lines, rows = _read_csv(path)
     target = spec.target or header[-1]
     if target not in header:
@@ -32,10 +33,10 @@ def _load_csv(spec: DataSpec, fit: FitSpec) -> _Source:
     y, task, class_names, notes = _encode_target([row[t] for row in rows], f"column '{target}'")
     if spec.test_split is None:
         notes.append("no test split: set data.test_split (e.g. 0.2) to hold one out")
-        return _Source(x, y, None, None, task, class_names, notes=notes)
-    x_train, x_test, y_train, y_test, note = _hold_out_test(x, y, spec.test_split, fit.seed, task,
+        return Source(x, y, None, None, task, class_names, notes=notes)
+    x_train, x_test, y_train, y_test, note = hold_out_test(x, y, spec.test_split, fit.seed, task,
                                                             str(path))
-    return _Source(x_train, y_train, x_test, y_test, task, class_names, notes=[*notes, note])
+    return Source(x_train, y_train, x_test, y_test, task, class_names, notes=[*notes, note])
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[int], list[list[str]]]:
@@ -102,7 +103,7 @@ def _encode_target(values: list[str] | np.ndarray,
                             "from that. Choose another data.target.")
         index = {name: i for i, name in enumerate(names)}
         y = np.array([index[v] for v in texts], dtype=np.int32)
-        return y, _labels_task(len(names)), names, [
+        return y, labels_task(len(names)), names, [
             f"{what}: encoded {len(names)} labels as 0..{len(names) - 1} in sorted order "
             f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})"]
     return _numeric_target(np.array([float(v) for v in texts]), what)
@@ -119,18 +120,19 @@ def _numeric_target(y: np.ndarray,
             f"{what}: {len(values):,} different numbers, so this is regression"]
     notes = [f"{what}: {len(values)} whole-number values, so they are class labels"]
     if np.array_equal(values, np.arange(len(values))):
-        return y.astype(np.int32), _labels_task(len(values)), None, notes
+        return y.astype(np.int32), labels_task(len(values)), None, notes
     # Sparse losses want classes 0..k-1; keep the original labels as class names.
     names = [f"{v:g}" for v in values]
     notes.append(f"{what}: labels {', '.join(names)} encoded as 0..{len(names) - 1}")
-    return np.searchsorted(values, y).astype(np.int32), _labels_task(len(values)), names, notes
+    return np.searchsorted(values, y).astype(np.int32), labels_task(len(values)), names, notes
 
 
 _NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
-def _load_npz(spec: DataSpec, fit: FitSpec) -> _Source:
-    path = _existing_path(spec, folder=False)
+def load_npz(spec: DataSpec, fit: FitSpec) -> Source:
+    """A NumPy ``.npz`` file's x_train/y_train (and x_test/y_test when it has them)."""
+    path = existing_path(spec, folder=False)
     arrays = _read_npz(path)
     if ("x_test" in arrays) != ("y_test" in arrays):
         raise DataError(f"{path}: has {'x_test' if 'x_test' in arrays else 'y_test'} without "
@@ -148,13 +150,13 @@ def _load_npz(spec: DataSpec, fit: FitSpec) -> _Source:
         notes.insert(0, f"{path.name} y: one-hot rows turned into class indices")
     x_train, y_train = arrays["x_train"], y_all[:n_train]
     if "x_test" in arrays:
-        return _Source(x_train, y_train, arrays["x_test"], y_all[n_train:], task, class_names,
+        return Source(x_train, y_train, arrays["x_test"], y_all[n_train:], task, class_names,
                        notes=notes)
     if spec.test_split is None:
-        return _Source(x_train, y_train, None, None, task, class_names, notes=notes)
-    x_train, x_test, y_train, y_test, note = _hold_out_test(x_train, y_train, spec.test_split,
+        return Source(x_train, y_train, None, None, task, class_names, notes=notes)
+    x_train, x_test, y_train, y_test, note = hold_out_test(x_train, y_train, spec.test_split,
                                                             fit.seed, task, str(path))
-    return _Source(x_train, y_train, x_test, y_test, task, class_names, notes=[*notes, note])
+    return Source(x_train, y_train, x_test, y_test, task, class_names, notes=[*notes, note])
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nnbench.core.data.arrays import DEFAULT_SEQUENCE_LENGTH, LoadedData, _existing_path, _labels_task
+from nnbench.core.data.arrays import DEFAULT_SEQUENCE_LENGTH, LoadedData, existing_path, labels_task
 from nnbench.core.errors import DataError
 from nnbench.core.events import DataInfo
 from nnbench.core.keras_env import import_keras
@@ -30,8 +30,9 @@ class _Folders:
     notes: list[str]
 
 
-def _load_folder(spec: DataSpec, fit: FitSpec) -> LoadedData:
-    root = _existing_path(spec, folder=True)
+def load_folder(spec: DataSpec, fit: FitSpec) -> LoadedData:
+    """An image or text folder (one subfolder per class) as tf.data pipelines, through Keras's own loaders."""
+    root = existing_path(spec, folder=True)
     if fit.validation_first is not None:
         raise DataError(f"{spec.source}: fit.validation_first works only for array sources; for "
                         "a folder use fit.validation_split (e.g. 0.2) and Keras splits the files.")
@@ -52,7 +53,7 @@ def _load_folder(spec: DataSpec, fit: FitSpec) -> LoadedData:
                     input_shape=input_shape, num_classes=len(folders.class_names),
                     class_names=folders.class_names, notes=folders.notes)
     return LoadedData(train_ds=folders.train, val_ds=folders.val, test_ds=folders.test, info=info,
-                      task=_labels_task(len(folders.class_names)))
+                      task=labels_task(len(folders.class_names)))
 
 
 def _read_folders(read: Callable[..., Any], train_dir: Path, test_dir: Path | None, fit: FitSpec,

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from nnbench.core.data.arrays import DEFAULT_SEQUENCE_LENGTH, _Source
+from nnbench.core.data.arrays import DEFAULT_SEQUENCE_LENGTH, Source
 from nnbench.core.data.sklearn_sets import OFFLINE_PRESETS
 from nnbench.core.errors import DataError
 from nnbench.core.keras_env import import_keras
@@ -64,7 +64,8 @@ KERAS_SETS: dict[str, _KerasSet] = {
 }
 
 
-def _load_keras(spec: DataSpec, fit: FitSpec) -> _Source:
+def load_keras(spec: DataSpec, fit: FitSpec) -> Source:
+    """A ``keras.datasets`` set, from Keras's cache or downloaded once (``keras:`` sources)."""
     keras = import_keras()
 
     name = spec.target_name
@@ -78,7 +79,7 @@ def _load_keras(spec: DataSpec, fit: FitSpec) -> _Source:
     notes: list[str] = []
     if keras_set.sequences:
         x_train, x_test = _pad(x_train, x_test, spec, notes)
-    return _Source(np.asarray(x_train), y_train, np.asarray(x_test), y_test, keras_set.task,
+    return Source(np.asarray(x_train), y_train, np.asarray(x_test), y_test, keras_set.task,
                    list(class_names) if class_names else None, keras_set.sequences, notes)
 
 
@@ -122,7 +123,7 @@ def _pad(x_train: Any, x_test: Any, spec: DataSpec, notes: list[str]) -> tuple[A
             pad_sequences(x_test, maxlen=maxlen, padding="post"))
 
 
-def _keras_cache_dir() -> Path:
+def keras_cache_dir() -> Path:
     """The folder keras's get_file downloads into: $KERAS_HOME or ~/.keras, else /tmp/.keras."""
     # Keras reads KERAS_HOME once, at import; ask it rather than re-reading the environment.
     from nnbench.core.keras_private import keras_home
@@ -135,7 +136,7 @@ def _keras_cache_dir() -> Path:
 
 def _keras_failure_message(name: str, exc: Exception) -> str:
     keras_set = KERAS_SETS[name]
-    folder = _keras_cache_dir() / keras_set.folder
+    folder = keras_cache_dir() / keras_set.folder
     reason = " ".join(str(exc).split())[:200] or type(exc).__name__
     files = ", ".join(keras_set.files)
     offline = (f"Or use a bundled preset that works offline: {', '.join(OFFLINE_PRESETS)}.")

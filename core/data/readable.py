@@ -35,9 +35,9 @@ def cached_word_index(name: str) -> dict[str, int] | None:
     """Keras's word index of imdb or reuters if it is in the download cache, else None."""
     if name not in ("imdb", "reuters"):
         return None
-    from nnbench.core.data.keras_sets import _keras_cache_dir
+    from nnbench.core.data.keras_sets import keras_cache_dir
 
-    path = _keras_cache_dir() / "datasets" / f"{name}_word_index.json"
+    path = keras_cache_dir() / "datasets" / f"{name}_word_index.json"
     try:
         loaded = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnbench.core.data.arrays import DEFAULT_TEST_SPLIT, _hold_out_test, _labels_task, _Source
+from nnbench.core.data.arrays import DEFAULT_TEST_SPLIT, Source, hold_out_test, labels_task
 from nnbench.core.preset import DataSpec, FitSpec
 
 OFFLINE_PRESETS = ("digits-mlp", "digits-cnn", "cancer-binary", "diabetes-regression")
 """Bundled presets whose data ships with scikit-learn, so they train without internet."""
 
 
-def _load_sklearn(spec: DataSpec, fit: FitSpec) -> _Source:
+def load_sklearn(spec: DataSpec, fit: FitSpec) -> Source:
+    """A bundled scikit-learn data set, offline (``sklearn:`` sources)."""
     from sklearn import datasets
 
     name = spec.target_name
@@ -21,8 +22,8 @@ def _load_sklearn(spec: DataSpec, fit: FitSpec) -> _Source:
         task, class_names = "regression", None
     else:
         class_names = [str(n) for n in bunch.target_names]
-        task = _labels_task(len(class_names))
+        task = labels_task(len(class_names))
     fraction = spec.test_split or DEFAULT_TEST_SPLIT
-    x_train, x_test, y_train, y_test, note = _hold_out_test(x, bunch.target, fraction, fit.seed,
+    x_train, x_test, y_train, y_test, note = hold_out_test(x, bunch.target, fraction, fit.seed,
                                                             task, spec.source)
-    return _Source(x_train, y_train, x_test, y_test, task, class_names, notes=[note])
+    return Source(x_train, y_train, x_test, y_test, task, class_names, notes=[note])

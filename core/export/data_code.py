@@ -199,7 +199,7 @@ def _test_split_lines(script: Script, x: str, y: str) -> list[str]:
 
 
 def _prepare_arrays_lines(spec: Any, fit: Any, sequences: bool) -> list[str]:
-    """core/data/arrays.py's _prepare_arrays: first samples, validation hold-out, scaling, dtypes."""
+    """core/data/arrays.py's prepare_arrays: first samples, validation hold-out, scaling, dtypes."""
     lines: list[str] = []
     if spec.max_samples:
         n = spec.max_samples

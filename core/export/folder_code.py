@@ -15,7 +15,7 @@ _COUNT_SAMPLES = ["def count_samples(ds):",
 
 
 def folder_code(script: Script) -> list[str]:
-    """core/data/folders.py's _load_folder for image and text folders: Keras's
+    """core/data/folders.py's load_folder for image and text folders: Keras's
     *_dataset_from_directory."""
     from nnbench.core import data as core_data
 
