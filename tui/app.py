@@ -48,7 +48,7 @@ from nnbench.tui.screens.data_pane import DataPane
 from nnbench.tui.screens.error_modal import ErrorModal
 from nnbench.tui.screens.help_screen import HelpScreen, KeySection
 from nnbench.tui.screens.layer_edit import LayerEditScreen
-from nnbench.tui.screens.main_screen import MainScreen
+from nnbench.tui.screens.main_screen import TABS, MainScreen
 from nnbench.tui.session_view import SessionView
 from nnbench.tui.textual_private import replace_app_bindings, terminal_driver
 from nnbench.tui.widgets.too_small import MIN_HEIGHT, MIN_WIDTH
@@ -259,7 +259,13 @@ class NnbenchApp(App[int]):
 
     def action_show_tab(self, tab: str) -> None:
         """Show a tab and focus its first control (alt+1 … alt+8, or 1 … 8 outside text)."""
-        self.main.query_one(TabbedContent).active = tab
+        try:
+            self.main.query_one(TabbedContent).active = tab
+        except ValueError:  # pressed as the first frame came, before the tab strip had its tabs
+            if tab not in TABS:
+                raise
+            self.call_after_refresh(self.action_show_tab, tab)
+            return
         self.main.focus_tab(tab)
 
     # --- training (tui/run_actions.py) -------------------------------------------------------

@@ -78,26 +78,13 @@ class MainScreen(Screen[None]):
         self.log_path = log_path
         self.log_start = log_start
 
-    defer_panes: bool | None = None
-    """Compose the Compile, Fit and Data tabs after the first frame (None: unless headless).
-    Their ~320 fields are most of the screen's widgets: styling them first kept the tab bar off
-    the screen for over a second. A headless app (tests, screenshots) has nobody waiting on a
-    first frame and composes everything at once, so a pilot finds every pane."""
-
-    DEFERRED = ("compile", "fit", "data")
-    DEFER_SECONDS = 0.5
-
     def compose(self) -> ComposeResult:
         self._classes_for_size()
-        self.deferring = (not self.app.is_headless if self.defer_panes is None
-                          else self.defer_panes)
-        self._mounted: set[str] = set() if self.deferring else set(self.DEFERRED)
         yield Header(icon="≡")
         with TabbedContent(initial="build", id="tabs"):
             for number, (tab_id, title) in enumerate(TABS.items(), start=1):
                 with TabPane(f"{number} {_(title)}", id=tab_id):
-                    if not (self.deferring and tab_id in self.DEFERRED):
-                        yield self._pane(tab_id)
+                    yield self._pane(tab_id)
         yield StatusLine(id="status")
         yield Footer(id="footer", compact=True)
         yield TooSmall()
@@ -121,35 +108,6 @@ class MainScreen(Screen[None]):
         log.skip_to(self.log_start)
         return log
 
-    async def _mount_deferred(self) -> None:
-        """The Compile, Fit and Data panes, one a frame, half a second after the first frame
-        (the Runs list or a key pressed at once goes first). Each shows the working preset
-        from its own on_mount; after the last, every problem is shown at its field."""
-        missing = [tab for tab in self.DEFERRED if tab not in self._mounted]
-        if missing:
-            await self._mount_pane(missing[0])
-        if len(missing) > 1:
-            self.call_after_refresh(self._mount_deferred)
-
-    async def _mount_pane(self, tab_id: str) -> None:
-        if tab_id in self._mounted:
-            return
-        self._mounted.add(tab_id)
-        await self.query_one(f"TabPane#{tab_id}").mount(self._pane(tab_id))
-        if not self._mounted.issuperset(self.DEFERRED):
-            return
-        self.deferring = False
-        view = self.app.session_view  # type: ignore[attr-defined]
-        view.show_loaded()
-        self.app.call_after_refresh(view.check_compatibility)  # once their fields are built
-
-    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        tab_id = event.pane.id or ""
-        if self.deferring and tab_id in self.DEFERRED and tab_id not in self._mounted:
-            await self._mount_pane(tab_id)  # wanted now: this one before the rest
-            if self.focused is None or isinstance(self.focused, Tabs):
-                self.focus_tab(tab_id)
-
     def _classes_for_size(self) -> None:
         """The breakpoint classes of the terminal's size now, before anything is styled: left
         to the first Resize, the change would restyle every widget of every tab once more."""
@@ -161,13 +119,6 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(LayerStack).focus()
-        if self.deferring:
-            self.set_timer(self.DEFER_SECONDS, self._mount_deferred)
-
-    @property
-    def panes_ready(self) -> bool:
-        """Every tab's pane is mounted (see ``defer_panes``)."""
-        return not self.deferring
 
     def on_screen_resume(self) -> None:
         # A dialog closed and the widget focused before it is gone (or hidden): stay on the
@@ -225,8 +176,6 @@ class MainScreen(Screen[None]):
         return found
 
     def _field_of(self, tab: str, key: str) -> ParamField | None:
-        if not self.panes_ready:
-            return None
         if tab == "compile":
             field_id = {"compile.loss": "loss", "compile.optimizer": "optimizer"}.get(key)
             return self.compile_pane.query_one(f"#{field_id}", ParamField) if field_id else None
@@ -244,8 +193,6 @@ class MainScreen(Screen[None]):
     def refused_values(self) -> list[Refusal]:
         """Every Compile, Fit and Data field in use that shows a value it refused."""
         found: list[Refusal] = []
-        if not self.panes_ready:
-            return found  # nothing typed in them yet: they are not on the screen
         for tab, pane in (("compile", self.compile_pane), ("fit", self.fit_pane),
                           ("data", self.data_pane)):
             for field in pane.query(ParamField):
@@ -255,13 +202,6 @@ class MainScreen(Screen[None]):
         if self.data_pane.problem:
             found.append(Refusal("data", None, f"{_(TABS['data'])}: {self.data_pane.problem}"))
         return found
-
-    def preset_panes(self) -> list[Any]:
-        """The panes that edit the preset and are mounted: Build first, then Compile, Fit and
-        Data once they are (see ``defer_panes``)."""
-        if not self.panes_ready:
-            return [self.build_pane]
-        return [self.build_pane, self.compile_pane, self.fit_pane, self.data_pane]
 
     @property
     def build_pane(self) -> BuildPane:
