@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from nnbench.core import events as ev
 from nnbench.core.advice import advise
+from nnbench.core.i18n import N_, _
 from nnbench.core.run_state import RunState
 from nnbench.core.text import printable
 from nnbench.tui.widgets.curve_chart import CurveChart
@@ -34,10 +35,15 @@ LOAD_PANEL_WIDTH = 100
 """Below this many columns the two charts stack instead of standing side by side."""
 
 _STATUS_LABEL = {
-    "idle": "○ idle", "starting": "◌ starting", "running": "● running", "paused": "‖ paused",
-    "stopping": "◌ stopping", "finished": "✔ finished", "stopped": "■ stopped", "failed": "✘ failed",
-    "interrupted": "✘ interrupted",
+    "idle": N_("○ idle"), "starting": N_("◌ starting"), "running": N_("● running"),
+    "paused": N_("‖ paused"), "stopping": N_("◌ stopping"), "finished": N_("✔ finished"),
+    "stopped": N_("■ stopped"), "failed": N_("✘ failed"), "interrupted": N_("✘ interrupted"),
 }
+_STATUS_WORD = {
+    "finished": N_("finished"), "stopped": N_("stopped"), "failed": N_("failed"),
+    "interrupted": N_("interrupted"),
+}
+"""How a run ended, as "<status> after N epochs" says it (the Keras-facing status stays English)."""
 
 
 class TrainView(Widget):
@@ -113,8 +119,8 @@ class TrainView(Widget):
     def compose(self) -> ComposeResult:
         yield Static(id="train-header", markup=False)
         with Horizontal(id="charts"):
-            yield CurveChart("loss", id="loss-chart", empty_text="no epochs yet")
-            yield CurveChart("metric", id="metric-chart", empty_text="no epochs yet")
+            yield CurveChart("loss", id="loss-chart", empty_text=_("no epochs yet"))
+            yield CurveChart("metric", id="metric-chart", empty_text=_("no epochs yet"))
             yield SystemLoadPanel(id="system-load")
         with Widget(id="train-status"):
             yield EpochProgress(id="epoch-progress")
@@ -125,7 +131,7 @@ class TrainView(Widget):
             yield Static(id="results-note", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#results-note", Static).border_title = "Test results"
+        self.query_one("#results-note", Static).border_title = _("Test results")
         self._update_header()
 
     def on_resize(self, event: Resize) -> None:
@@ -229,15 +235,20 @@ class TrainView(Widget):
             # The test set saw the restored weights: compare with that epoch's validation, not
             # the last one's.
             self.results_table.show_results(state.test_metrics, state.epoch_logs[state.restored_epoch],
-                                            f"val (epoch {state.restored_epoch}, restored)")
+                                            _("val (epoch {epoch}, restored)").format(
+                                                epoch=state.restored_epoch))
         else:
             self.results_table.show_results(state.test_metrics, state.last_logs)
         self.add_class("-has-results")
 
     def _draw_ended(self, event: ev.RunFinished) -> None:
         self._ended_shown = True
-        epochs = f"{event.epochs_done} epoch{'s' if event.epochs_done != 1 else ''}"
-        self.progress.finish(f"{event.status} after {epochs}", event.epochs_done,
+        # Two msgids, not ngettext: tests/test_i18n.py reads each extracted msgid on its own.
+        epochs = (_("{n} epoch") if event.epochs_done == 1 else _("{n} epochs")).format(
+            n=event.epochs_done)
+        status = _(_STATUS_WORD.get(event.status, event.status))
+        self.progress.finish(_("{status} after {epochs}").format(status=status, epochs=epochs),
+                             event.epochs_done,
                              self.state.epochs or None)
         if event.status in ("stopped", "interrupted") and not self.state.evaluated:
             self._show_not_evaluated(event)
@@ -246,13 +257,16 @@ class TrainView(Widget):
 
     def _show_not_evaluated(self, event: ev.RunFinished) -> None:
         """A hard stop skips the test set: say so where the results would be, and where the model is."""
-        text = "stopped before evaluation" if event.status == "stopped" else "not evaluated"
+        text = _("stopped before evaluation") if event.status == "stopped" else _("not evaluated")
         if event.run_dir and event.status == "stopped":
             model = printable(str(PurePath(event.run_dir) / "model.keras"))
-            text += (f"; the model as of epoch {event.epochs_done} is saved in {model}"
-                     if event.epochs_done else f"; the untrained model is saved in {model}")
+            text += (_("; the model as of epoch {epoch} is saved in {path}").format(
+                         epoch=event.epochs_done, path=model)
+                     if event.epochs_done
+                     else _("; the untrained model is saved in {path}").format(path=model))
         elif event.run_dir:
-            text += f"; nnbench resume {printable(PurePath(event.run_dir).name)} goes on"
+            text += _("; nnbench resume {run} goes on").format(
+                run=printable(PurePath(event.run_dir).name))
         self.event_log.add("stopped", text)
         self.query_one("#results-note", Static).update(text)
         self.add_class("-not-evaluated")
@@ -275,9 +289,9 @@ class TrainView(Widget):
         if not header:
             return
         state = self.state
-        text = Text(_STATUS_LABEL.get(state.status, state.status), style="bold")
+        text = Text(_(_STATUS_LABEL.get(state.status, state.status)), style="bold")
         if state.status == "idle" and not state.run_id:
-            text.append("  no run yet: Ctrl+R trains the working preset", style="")
+            text.append("  " + _("no run yet: Ctrl+R trains the working preset"), style="")
         else:
             parts = [printable(state.run_id)] if state.run_id else []
             name = printable(state.preset_name)
@@ -286,8 +300,9 @@ class TrainView(Widget):
             if state.epochs:
                 # The last finished epoch, as "stopped after N epochs" says; the progress line
                 # names the epoch in flight.
-                parts.append(f"epoch {state.epoch}/{state.epochs}")
+                parts.append(_("epoch {epoch}/{epochs}").format(epoch=state.epoch,
+                                                                 epochs=state.epochs))
             if state.monitor:
-                parts.append(f"monitor {state.monitor.name}")
+                parts.append(_("monitor {name}").format(name=state.monitor.name))
             text.append("  " + " · ".join(parts))
         header.first(Static).update(text, layout=False)  # one row, as wide as the pane

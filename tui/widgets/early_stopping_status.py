@@ -9,14 +9,17 @@ from textual.widgets import Static
 
 from nnbench.core.events import EarlyStopped, EarlyStoppingState
 from nnbench.core.format import fmt_value
+from nnbench.core.i18n import _
 
 
 def patience_text(state: EarlyStoppingState) -> str:
-    text = f"EarlyStopping: patience {state.wait}/{state.patience}"
+    text = _("EarlyStopping: patience {wait}/{patience}").format(wait=state.wait,
+                                                                 patience=state.patience)
     if state.best is not None:
-        text += f", best {state.monitor} {fmt_value(state.best)}"
+        text += _(", best {monitor} {value}").format(monitor=state.monitor,
+                                                    value=fmt_value(state.best))
         if state.best_epoch is not None:
-            text += f" at epoch {state.best_epoch}"
+            text += _(" at epoch {epoch}").format(epoch=state.best_epoch)
     return text
 
 
@@ -46,7 +49,7 @@ class EarlyStoppingStatus(Static):
     def reset(self, enabled: bool | None = None) -> None:
         self.remove_class("-waiting", "-stopped")
         self.text = "" if enabled is None else (
-            "EarlyStopping: waiting for the first epoch" if enabled else "EarlyStopping: off")
+            _("EarlyStopping: waiting for the first epoch") if enabled else _("EarlyStopping: off"))
         self.update(self.text)
 
     def show_state(self, state: EarlyStoppingState) -> None:
@@ -57,10 +60,11 @@ class EarlyStoppingStatus(Static):
     def show_stopped(self, event: EarlyStopped) -> None:
         self.remove_class("-waiting")
         self.add_class("-stopped")
-        text = f"EarlyStopping fired at epoch {event.stopped_epoch}"
+        text = _("EarlyStopping fired at epoch {epoch}").format(epoch=event.stopped_epoch)
         if event.best_epoch is not None:
-            text += f": best {event.monitor} {fmt_value(event.best_value)} at epoch {event.best_epoch}"
+            text += _(": best {monitor} {value} at epoch {epoch}").format(
+                monitor=event.monitor, value=fmt_value(event.best_value), epoch=event.best_epoch)
         if event.restored_weights:
-            text += ", restored"
+            text += _(", restored")
         self.text = text
         self.update(text)

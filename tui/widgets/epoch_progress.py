@@ -16,6 +16,7 @@ from textual.widgets import Label, ProgressBar
 
 from nnbench.core.events import BatchProgress, EpochEnded, EpochStarted
 from nnbench.core.format import fmt_logs, fmt_seconds
+from nnbench.core.i18n import _
 from nnbench.core.text import printable
 
 
@@ -93,7 +94,7 @@ class EpochProgress(Widget):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Label("Epoch -", id="epoch-label")
+            yield Label(_("Epoch -"), id="epoch-label")
             yield EpochBar(total=None, show_percentage=False, show_eta=False, id="epoch-bar")
             yield Label("", id="batch-stats", markup=False)
         yield Label("", id="batch-logs", markup=False)
@@ -101,7 +102,7 @@ class EpochProgress(Widget):
     def reset(self, text: str = "") -> None:
         """Back to idle: no epoch, empty bar."""
         self.remove_class("-done", "-paused")
-        self.query_one("#epoch-label", Label).update("Epoch -")
+        self.query_one("#epoch-label", Label).update(_("Epoch -"))
         self.query_one("#epoch-bar", ProgressBar).update(total=100, progress=0)
         self.query_one("#batch-stats", Label).update(text)
         self.query_one("#batch-logs", Label).update("")
@@ -114,32 +115,34 @@ class EpochProgress(Widget):
 
     def epoch_started(self, event: EpochStarted, steps: int | None) -> None:
         self.remove_class("-done")
-        self._set("epoch-label", f"Epoch {event.epoch}/{event.epochs}")
+        self._set("epoch-label", _("Epoch {epoch}/{epochs}").format(epoch=event.epoch, epochs=event.epochs))
         self.query_one("#epoch-bar", ProgressBar).update(total=steps, progress=0)
-        self._set("batch-stats", f"0/{steps} batches" if steps else "starting")
+        self._set("batch-stats", _("{done}/{steps} batches").format(done=0, steps=steps)
+                  if steps else _("starting"))
 
     def batch(self, event: BatchProgress) -> None:
-        self._set("epoch-label", f"Epoch {event.epoch}/{event.epochs}")
+        self._set("epoch-label", _("Epoch {epoch}/{epochs}").format(epoch=event.epoch, epochs=event.epochs))
         self.query_one("#epoch-bar", ProgressBar).update(total=event.steps, progress=event.batch)
         of = f"/{event.steps}" if event.steps else ""
-        parts = [f"{event.batch}{of} batches", f"{event.samples_per_second:,.0f} samples/s"]
+        parts = [_("{batch}{of} batches").format(batch=event.batch, of=of),
+                 _("{rate} samples/s").format(rate=f"{event.samples_per_second:,.0f}")]
         if event.eta_seconds is not None:
-            parts.append(f"ETA {fmt_seconds(event.eta_seconds)}")
+            parts.append(_("ETA {time}").format(time=fmt_seconds(event.eta_seconds)))
         self._set("batch-stats", "  ".join(parts))
-        self._set("batch-logs", printable(f"batch  {fmt_logs(event.logs)}") if event.logs else "")
+        self._set("batch-logs", printable(_("batch") + f"  {fmt_logs(event.logs)}") if event.logs else "")
 
     def epoch_ended(self, event: EpochEnded, steps: int | None) -> None:
         self.add_class("-done")
         bar = self.query_one("#epoch-bar", ProgressBar)
         total = steps or bar.total or 1
         bar.update(total=total, progress=total)
-        self._set("epoch-label", f"Epoch {event.epoch}/{event.epochs}")
-        self._set("batch-stats", f"done in {fmt_seconds(event.seconds)}")
+        self._set("epoch-label", _("Epoch {epoch}/{epochs}").format(epoch=event.epoch, epochs=event.epochs))
+        self._set("batch-stats", _("done in {time}").format(time=fmt_seconds(event.seconds)))
 
     def set_paused(self, paused: bool) -> None:
         self.set_class(paused, "-paused")
         if paused:
-            self._set("batch-stats", "paused")
+            self._set("batch-stats", _("paused"))
 
     def finish(self, text: str, epoch: int | None = None, epochs: int | None = None) -> None:
         """The run ended: show its last finished ``epoch`` (not one a stop cut short, which the
@@ -150,5 +153,6 @@ class EpochProgress(Widget):
             bar = self.query_one("#epoch-bar", ProgressBar)
             bar.update(total=bar.total or 1, progress=bar.total or 1)
             of = f"/{epochs}" if epochs else ""
-            self.query_one("#epoch-label", Label).update(f"Epoch {epoch}{of}" if epoch else "Epoch -")
+            self.query_one("#epoch-label", Label).update(
+                _("Epoch {epoch}{of}").format(epoch=epoch, of=of) if epoch else _("Epoch -"))
         self.query_one("#batch-stats", Label).update(text)
