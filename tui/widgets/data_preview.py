@@ -18,8 +18,12 @@ if TYPE_CHECKING:  # NumPy and the data package load with the first preview, not
     from nnbench.core.preview import DataPreview
 
 
-class _Lines:
-    """Segments rendered ahead of time: giving them to Textual costs no drawing on its thread."""
+class RenderedLines:
+    """Lines of Rich segments rendered ahead of time, in a worker, for one width.
+
+    A Rich renderable that only yields them again: shown in a ``Static`` it costs the UI thread no
+    drawing. The data preview and the evaluation's mistakes both draw this way.
+    """
 
     def __init__(self, lines: list[list[Any]]) -> None:
         self.lines = lines
@@ -32,7 +36,7 @@ class _Lines:
             yield Segment.line()
 
 
-def render_preview(preview: DataPreview, width: int) -> _Lines:
+def render_preview(preview: DataPreview, width: int) -> RenderedLines:
     """``preview`` as finished lines of segments for ``width`` columns (any thread)."""
     from rich.console import Console
 
@@ -41,7 +45,7 @@ def render_preview(preview: DataPreview, width: int) -> _Lines:
     console = Console(width=width, color_system="truecolor", force_terminal=True,
                       legacy_windows=False)
     options = console.options.update(width=width, no_wrap=True)
-    return _Lines(console.render_lines(preview_rich(preview, width), options, pad=False))
+    return RenderedLines(console.render_lines(preview_rich(preview, width), options, pad=False))
 
 
 class DataPreviewView(Static):
@@ -53,7 +57,7 @@ class DataPreviewView(Static):
     """
 
     class Drawn(Message):
-        def __init__(self, preview: DataPreview, width: int, lines: _Lines) -> None:
+        def __init__(self, preview: DataPreview, width: int, lines: RenderedLines) -> None:
             super().__init__()
             self.preview = preview
             self.width = width
@@ -95,7 +99,7 @@ class DataPreviewView(Static):
 
             from nnbench.core.text import printable
 
-            lines = _Lines([[Segment(printable(f"✗ the preview could not be drawn: "
+            lines = RenderedLines([[Segment(printable(f"✗ the preview could not be drawn: "
                                               f"{type(exc).__name__}: {exc}"))]])
         self.post_message(self.Drawn(preview, width, lines))
 

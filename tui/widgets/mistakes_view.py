@@ -14,10 +14,10 @@ from textual.events import Resize
 from textual.message import Message
 from textual.widgets import Static
 
-from nnbench.tui.widgets.data_preview import _Lines
+from nnbench.tui.widgets.data_preview import RenderedLines
 
 
-def render_blocks(items: list[Any], width: int) -> _Lines:
+def render_blocks(items: list[Any], width: int) -> RenderedLines:
     """``items`` drawn as finished lines of segments for ``width`` columns (any thread)."""
     from rich.console import Console
 
@@ -29,7 +29,7 @@ def render_blocks(items: list[Any], width: int) -> _Lines:
     console = Console(width=wide, color_system="truecolor", force_terminal=True,
                       legacy_windows=False)
     options = console.options.update(width=wide, no_wrap=True)
-    return _Lines(console.render_lines(blocks_rich(blocks), options, pad=False))
+    return RenderedLines(console.render_lines(blocks_rich(blocks), options, pad=False))
 
 
 class MistakesView(Static):
@@ -38,7 +38,7 @@ class MistakesView(Static):
     DEFAULT_CSS = "MistakesView { height: auto; width: auto; min-width: 100%; }"
 
     class Drawn(Message):
-        def __init__(self, items: list[Any], width: int, lines: _Lines) -> None:
+        def __init__(self, items: list[Any], width: int, lines: RenderedLines) -> None:
             super().__init__()
             self.items = items
             self.width = width
@@ -50,7 +50,7 @@ class MistakesView(Static):
         self.drawn: list[Any] | None = None
         """The items the lines on screen show (tests wait for ``drawn is items``)."""
         self._drawn_width = 0
-        self._lines: _Lines | None = None
+        self._lines: RenderedLines | None = None
 
     def show(self, items: list[Any]) -> None:
         self.items = items
@@ -81,7 +81,7 @@ class MistakesView(Static):
 
             from nnbench.core.text import printable
 
-            lines = _Lines([[Segment(printable(f"✗ the mistakes could not be drawn: "
+            lines = RenderedLines([[Segment(printable(f"✗ the mistakes could not be drawn: "
                                               f"{type(exc).__name__}: {exc}"))]])
         self.post_message(self.Drawn(items, width, lines))
 
