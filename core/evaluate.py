@@ -73,12 +73,12 @@ def evaluate_run(run_dir: str | Path, *, split: Literal["test", "validation"] | 
     model = _load_model(keras, model_path)
 
     notes: list[str] = []
-    chosen = _choose_split(data, split, run.name, notes)
+    chosen = choose_split(data, split, run.name, notes)
     info = data.info
     samples: Samples
     if data.x_train is not None:
         x, y = (data.x_test, data.y_test) if chosen == "test" else (data.x_val, data.y_val)
-        assert y is not None  # _choose_split chose a split that exists
+        assert y is not None  # choose_split chose a split that exists
         outputs = model.predict(x, batch_size=fit.batch_size, verbose=0)
         samples = ArraySamples(raw.x_test if chosen == "test" else raw.x_val, preset.data)
     else:
@@ -221,8 +221,9 @@ def _status(run: Path) -> str | None:
         return None
 
 
-def _choose_split(data: Any, split: str | None, run_id: str,
-                  notes: list[str]) -> Literal["test", "validation"]:
+def choose_split(data: Any, split: str | None, run_id: str,
+                 notes: list[str]) -> Literal["test", "validation"]:
+    """The split to evaluate: ``split`` (refused when the run lacks it), else test, else validation."""
     has_test = data.x_test is not None or data.test_ds is not None
     has_val = data.x_val is not None or data.val_ds is not None
     if split == "test" and not has_test:

@@ -262,18 +262,18 @@ def test_data_that_is_gone_is_named(runs: Path, tmp_path: Path) -> None:
 
 def test_validation_split_is_used_and_said_when_there_is_no_test_split() -> None:
     from nnbench.core.data import LoadedData
-    from nnbench.core.evaluate import _choose_split
+    from nnbench.core.evaluate import choose_split
     from nnbench.core.events import DataInfo
 
     info = DataInfo("csv:x", 4, 2, 0, (1,), 2, None)
     data = LoadedData(x_train=np.zeros((4, 1)), x_val=np.zeros((2, 1)), info=info, task="binary")
     notes: list[str] = []
-    assert _choose_split(data, None, "r", notes) == "validation"
+    assert choose_split(data, None, "r", notes) == "validation"
     assert "validation split" in notes[0]
     with pytest.raises(EvaluateError, match="no test split"):
-        _choose_split(data, "test", "r", [])
+        choose_split(data, "test", "r", [])
     with pytest.raises(EvaluateError, match="neither a test nor a validation split"):
-        _choose_split(LoadedData(x_train=np.zeros((4, 1)), info=info, task="binary"), None, "r", [])
+        choose_split(LoadedData(x_train=np.zeros((4, 1)), info=info, task="binary"), None, "r", [])
 
 
 def test_probabilities_from_sigmoid_softmax_and_logits() -> None:
