@@ -1,8 +1,10 @@
 """Events in words: the one renderer the CLI printer and the TUI's event log both use.
 
-``describe(event)`` gives the lines a person reads for a core event (none for batch progress).
-Names that came from outside (run ids, preset names, paths, error messages) pass
-``nnbench.core.text.printable`` here, so neither a terminal nor a log widget obeys them.
+``describe(event)`` gives the lines a person reads for a core event (none for batch progress),
+in the interface's language: each line is one whole sentence in the catalogue (core/i18n.py), its
+numbers, Keras names and outside text in named placeholders. Names that came from outside (run
+ids, preset names, paths, error messages) pass ``nnbench.core.text.printable`` here, so neither a
+terminal nor a log widget obeys them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Literal, assert_never
 
 from nnbench.core import events as ev
 from nnbench.core.format import fmt_logs, fmt_lr, fmt_seconds, fmt_shape, fmt_value
+from nnbench.core.i18n import N_, _
 from nnbench.core.system_load import starved_text
 from nnbench.core.text import printable
 
@@ -29,12 +32,15 @@ class Line:
 
 
 def _epochs(n: int) -> str:
-    return f"{n} epoch{'s' if n != 1 else ''}"
+    # Two msgids, not ngettext: the Train view says "{status} after {epochs}" with these too.
+    return (_("{n} epoch") if n == 1 else _("{n} epochs")).format(n=n)
 
 
 def _when(epoch: int, batch: int | None) -> str:
     """Where in the run a steered change took effect: "epoch 3 after batch 12", "epoch 3"."""
-    return f"epoch {epoch}" + (f" after batch {batch}" if batch else "")
+    if batch:
+        return _("epoch {epoch} after batch {batch}").format(epoch=epoch, batch=batch)
+    return _("epoch {epoch}").format(epoch=epoch)
 
 
 def describe(event: ev.Event) -> list[Line]:
@@ -49,23 +55,22 @@ def describe(event: ev.Event) -> list[Line]:
         case ev.LearningRateChanged():
             return [_learning_rate_changed(event)]
         case ev.PatienceChanged():
-            return [Line("lr", f"{_when(event.epoch, event.batch)}: EarlyStopping patience set "
-                               f"{event.old} -> {event.new} (steered)")]
+            return [Line("lr", _("{when}: EarlyStopping patience set {old} -> {new} (steered)").format(
+                when=_when(event.epoch, event.batch), old=event.old, new=event.new))]
         case ev.CheckpointSaved():
             return [_checkpoint_saved(event)]
         case ev.NonFiniteLoss():
-            where = f"epoch {event.epoch}" + (f" batch {event.batch}" if event.batch is not None else "")
-            return [Line("error", f"{where}: loss became {fmt_value(event.value)}; training stops; "
-                                  "try a lower learning rate or scaled data")]
+            return [_non_finite_loss(event)]
         case ev.EarlyStopped():
             return [_early_stopped(event)]
         case ev.Paused():
-            return [Line("warning", "paused" if event.paused else "resumed")]
+            return [Line("warning", _("paused") if event.paused else _("resumed"))]
         case ev.ControlRequested():
             return [Line("stopped" if event.action != "pause" else "warning",
-                         _CONTROL_TEXT.get(event.action, event.action))]
+                         _(_CONTROL_TEXT.get(event.action, event.action)))]
         case ev.Evaluated():
-            return [Line("finished", f"test: {printable(fmt_logs(event.metrics))}")]
+            return [Line("finished", _("test: {metrics}").format(
+                metrics=printable(fmt_logs(event.metrics))))]
         case ev.RunFinished():
             return [_run_finished(event)]
         case ev.SystemLoad():
@@ -74,7 +79,8 @@ def describe(event: ev.Event) -> list[Line]:
             return [Line("warning", starved)] if starved else []
         case ev.LayerHealth():
             # Only flags that are new this epoch: a dead layer is said once, not every epoch.
-            return [Line("warning", f"epoch {event.epoch}: {printable(f.text)}") for f in event.fired]
+            return [Line("warning", _("epoch {epoch}: {flag}").format(
+                epoch=event.epoch, flag=printable(f.text))) for f in event.fired]
         case ev.ConfusionMatrixUpdated():
             return []  # the Inside view draws it; in words it would be a table a line
         case ev.BatchProgress() | ev.EpochStarted():
@@ -86,69 +92,111 @@ def describe(event: ev.Event) -> list[Line]:
 
 def _run_started(event: ev.RunStarted) -> list[Line]:
     summary, data = event.summary, event.data
-    params = f"{summary.total:,} parameters"
+    run, preset = printable(event.run_id), printable(event.preset_name)
+    if event.initial_epoch:
+        started = _("run {run} started: {preset}, {epochs} epochs, resumed after epoch {epoch}").format(
+            run=run, preset=preset, epochs=event.epochs, epoch=event.initial_epoch)
+    else:
+        started = _("run {run} started: {preset}, {epochs} epochs").format(
+            run=run, preset=preset, epochs=event.epochs)
+    layers, total = len(summary.rows), f"{summary.total:,}"
     if summary.non_trainable:
-        params += f" ({summary.trainable:,} trainable)"
-    counts = (f"{data.train_samples:,} train / {data.val_samples:,} val / "
-              f"{data.test_samples:,} test")
-    classes = f", {data.num_classes} classes" if data.num_classes else ""
-    resumed = f", resumed after epoch {event.initial_epoch}" if event.initial_epoch else ""
+        model = _("model: {layers} layers, {total} parameters ({trainable} trainable)").format(
+            layers=layers, total=total, trainable=f"{summary.trainable:,}")
+    else:
+        model = _("model: {layers} layers, {total} parameters").format(layers=layers, total=total)
+    counts = {"source": printable(data.source), "train": f"{data.train_samples:,}",
+              "val": f"{data.val_samples:,}", "test": f"{data.test_samples:,}",
+              "shape": fmt_shape(data.input_shape)}
+    if data.num_classes:
+        about = _("data: {source}: {train} train / {val} val / {test} test, input {shape}, "
+                  "{classes} classes").format(**counts, classes=data.num_classes)
+    else:
+        about = _("data: {source}: {train} train / {val} val / {test} test, input {shape}").format(
+            **counts)
     # data.notes arrive as Notice events of their own.
-    return [Line("start", f"run {printable(event.run_id)} started: "
-                          f"{printable(event.preset_name)}, {event.epochs} epochs{resumed}"),
-            Line("info", f"model: {len(summary.rows)} layers, {params}"),
-            Line("info", f"data: {printable(data.source)}: {counts}, input "
-                         f"{fmt_shape(data.input_shape)}{classes}")]
+    return [Line("start", started), Line("info", model), Line("info", about)]
 
 
 def _epoch_ended(event: ev.EpochEnded) -> Line:
-    lr = f"  lr {fmt_lr(event.learning_rate)}" if event.learning_rate is not None else ""
+    # lr and patience stay in the catalogue on their own: the line is numbers, not a sentence.
+    lr = ("  " + _("lr {lr}").format(lr=fmt_lr(event.learning_rate))
+          if event.learning_rate is not None else "")
     es = event.early_stopping
-    patience = f"  patience {es.wait}/{es.patience}" if es is not None else ""
+    patience = ("  " + _("patience {wait}/{patience}").format(wait=es.wait, patience=es.patience)
+                if es is not None else "")
     # Metric names come from the logs: a followed run's folder may name them anything.
-    return Line("epoch", f"epoch {event.epoch}/{event.epochs}  "
-                         f"{printable(fmt_logs(event.logs))}{lr}  "
-                         f"{fmt_seconds(event.seconds)}{patience}")
+    return Line("epoch", _("epoch {epoch}/{epochs}").format(epoch=event.epoch, epochs=event.epochs)
+                + f"  {printable(fmt_logs(event.logs))}{lr}  {fmt_seconds(event.seconds)}{patience}")
 
 
 def _learning_rate_changed(event: ev.LearningRateChanged) -> Line:
+    old, new = fmt_lr(event.old), fmt_lr(event.new)
     if event.steered:
-        return Line("lr", f"{_when(event.epoch, event.batch)}: learning rate set "
-                          f"{fmt_lr(event.old)} -> {fmt_lr(event.new)} (steered)")
-    return Line("lr", f"epoch {event.epoch}: learning rate {fmt_lr(event.old)} -> "
-                      f"{fmt_lr(event.new)}")
+        return Line("lr", _("{when}: learning rate set {old} -> {new} (steered)").format(
+            when=_when(event.epoch, event.batch), old=old, new=new))
+    return Line("lr", _("epoch {epoch}: learning rate {old} -> {new}").format(
+        epoch=event.epoch, old=old, new=new))
+
+
+def _non_finite_loss(event: ev.NonFiniteLoss) -> Line:
+    value = fmt_value(event.value)
+    if event.batch is not None:
+        text = _("epoch {epoch} batch {batch}: loss became {value}; training stops; try a lower "
+                 "learning rate or scaled data").format(epoch=event.epoch, batch=event.batch,
+                                                        value=value)
+    else:
+        text = _("epoch {epoch}: loss became {value}; training stops; try a lower learning rate "
+                 "or scaled data").format(epoch=event.epoch, value=value)
+    return Line("error", text)
 
 
 def _checkpoint_saved(event: ev.CheckpointSaved) -> Line:
-    value = (f" ({printable(event.monitor)} {fmt_value(event.value)})"
-             if event.value is not None else "")
     # The file name is enough: checkpoints live in the run's folder.
-    name = PurePath(event.path).name or event.path
-    return Line("checkpoint", f"epoch {event.epoch}: checkpoint saved{value} to {printable(name)}")
+    name = printable(PurePath(event.path).name or event.path)
+    if event.value is None:
+        return Line("checkpoint", _("epoch {epoch}: checkpoint saved to {name}").format(
+            epoch=event.epoch, name=name))
+    return Line("checkpoint", _("epoch {epoch}: checkpoint saved ({monitor} {value}) to {name}").format(
+        epoch=event.epoch, monitor=printable(event.monitor), value=fmt_value(event.value), name=name))
 
 
 def _early_stopped(event: ev.EarlyStopped) -> Line:
-    text = f"early stop at epoch {event.stopped_epoch}"
-    if event.best_epoch is not None:
-        text += (f"; best epoch {event.best_epoch} {printable(event.monitor)} "
-                 f"{fmt_value(event.best_value)}")
-    text += "; best weights restored" if event.restored_weights else "; last weights kept"
+    # Four whole sentences rather than three pieces glued: a translator sees each as it is shown.
+    if event.best_epoch is None:
+        text = (_("early stop at epoch {stopped}; best weights restored") if event.restored_weights
+                else _("early stop at epoch {stopped}; last weights kept")).format(
+            stopped=event.stopped_epoch)
+    else:
+        text = (_("early stop at epoch {stopped}; best epoch {best} {monitor} {value}; best weights "
+                  "restored") if event.restored_weights
+                else _("early stop at epoch {stopped}; best epoch {best} {monitor} {value}; last "
+                       "weights kept")).format(
+            stopped=event.stopped_epoch, best=event.best_epoch, monitor=printable(event.monitor),
+            value=fmt_value(event.best_value))
     return Line("early", text)
 
 
 def _run_finished(event: ev.RunFinished) -> Line:
     epochs = _epochs(event.epochs_done)
     if event.status == "finished":
-        return Line("finished", f"finished after {epochs}")
+        return Line("finished", _("finished after {epochs}").format(epochs=epochs))
     if event.status == "failed":
-        title = f"{printable(event.error_title)}: " if event.error_title else ""
-        error = printable(event.error or "unknown error", newlines=True)
-        return Line("error", f"failed after {epochs}: {title}{error}")
-    return Line("stopped", f"{event.status} after {epochs}")
+        error = printable(event.error, newlines=True) if event.error else _("unknown error")
+        if event.error_title:
+            return Line("error", _("failed after {epochs}: {title}: {error}").format(
+                epochs=epochs, title=printable(event.error_title), error=error))
+        return Line("error", _("failed after {epochs}: {error}").format(epochs=epochs, error=error))
+    status = _(_STATUS_WORD.get(event.status, event.status))
+    return Line("stopped", _("{status} after {epochs}").format(status=status, epochs=epochs))
 
+
+_STATUS_WORD = {"stopped": N_("stopped"), "interrupted": N_("interrupted"), "running": N_("running")}
+"""How a run that neither finished nor failed ended; the status itself stays English on disk."""
 
 _CONTROL_TEXT = {
-    "stop": "stop requested: stopping at the next batch",
-    "stop_after_epoch": "stop requested: stopping after this epoch",
-    "signal": "signal received: stopping after the current batch",
+    "stop": N_("stop requested: stopping at the next batch"),
+    "stop_after_epoch": N_("stop requested: stopping after this epoch"),
+    "signal": N_("signal received: stopping after the current batch"),
 }
+"""What a stop asked for says; translated where it is shown (the dict is built at import)."""
