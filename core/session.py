@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nnbench.core.events import DataInfo
+from nnbench.core.i18n import _
 from nnbench.core.preset import DataSpec, FitSpec, Preset, load_preset, loads_preset, save_preset
 from nnbench.core.text import printable
 
@@ -106,7 +107,7 @@ class Session:
     @property
     def subtitle(self) -> str:
         """Where the preset lives (a bundled one has no file of its own)."""
-        return printable(str(self.path)) if self.path else "bundled preset"
+        return printable(str(self.path)) if self.path else _("bundled preset")
 
     def open(self, preset: Preset, path: Path | None) -> None:
         """Another preset replaces the working one: nothing of the old one carries over."""
@@ -158,7 +159,8 @@ class Session:
     def saved_as(self, preset: Preset, path: Path) -> None:
         """``preset`` (perhaps renamed) was written to ``path``: it is the working preset now."""
         if preset != self.preset:
-            self.undo_steps.append(UndoStep(self.preset, "save as", False))
+            # The reason is shown ("undone: save as"), so it is said in the interface's language.
+            self.undo_steps.append(UndoStep(self.preset, _("save as"), False))
         self.preset = preset
         self.saved = preset
         self.path = path
