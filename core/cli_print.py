@@ -8,12 +8,27 @@ from typing import TextIO
 from nnbench.core.describe import describe
 from nnbench.core.events import BatchProgress, Event, RunFinished
 from nnbench.core.format import fmt_logs, fmt_value
+from nnbench.core.i18n import _
 from nnbench.core.text import printable
 
 
 def format_logs(logs: dict[str, float]) -> str:
     # ReduceLROnPlateau logs learning_rate too; the epoch line shows it once, as lr.
     return fmt_logs(logs)
+
+
+def _batch_line(event: BatchProgress) -> str:
+    """The live line of a terminal: where in the epoch, the loss so far, speed and time left."""
+    of = f"/{event.steps}" if event.steps else ""
+    text = _("epoch {epoch}/{epochs} batch {batch}{of}").format(
+        epoch=event.epoch, epochs=event.epochs, batch=event.batch, of=of)
+    loss = event.logs.get("loss")
+    if loss is not None:  # Keras's log name, as the epoch line shows it
+        text += f" loss {fmt_value(loss)}"
+    text += " " + _("{rate} samples/s").format(rate=f"{event.samples_per_second:,.0f}")
+    if event.eta_seconds is not None:
+        text += " " + _("eta {seconds}s").format(seconds=f"{event.eta_seconds:.0f}")
+    return text
 
 
 class ConsolePrinter:
@@ -47,13 +62,7 @@ class ConsolePrinter:
     def __call__(self, event: Event) -> None:
         if isinstance(event, BatchProgress):
             if self.tty:
-                steps = f"/{event.steps}" if event.steps else ""
-                eta = f" eta {event.eta_seconds:.0f}s" if event.eta_seconds is not None else ""
-                loss = event.logs.get("loss")
-                text = (f"epoch {event.epoch}/{event.epochs} batch {event.batch}{steps}"
-                        f"{f' loss {fmt_value(loss)}' if loss is not None else ''}"
-                        f" {event.samples_per_second:,.0f} samples/s{eta}")
-                self._write("\r\033[K" + text)
+                self._write("\r\033[K" + _batch_line(event))
                 self.progress_shown = True
             return
         if isinstance(event, RunFinished) and not event.run_dir:
@@ -61,4 +70,4 @@ class ConsolePrinter:
         for line in describe(event):
             self._line(line.text)
         if isinstance(event, RunFinished) and event.run_dir:
-            self._line(f"run folder: {printable(event.run_dir)}")
+            self._line(_("run folder: {path}").format(path=printable(event.run_dir)))
