@@ -12,10 +12,11 @@ from nnbench.core.errors import PresetError
 from nnbench.core.export.facts import Script
 from nnbench.core.export.literals import ExportError, attribute, call, literal
 from nnbench.core.export.schedule_code import callbacks_brackets
+from nnbench.core.keras_setup import ONE_HOT_LOSSES
 
 TASKS = ("binary", "multiclass", "regression")
-CATEGORICAL_LOSSES = ("categorical_crossentropy", "kl_divergence")
-"""Losses the Trainer one-hot encodes integer labels for (core/keras_setup.py's shape_labels)."""
+CATEGORICAL_LOSSES = ONE_HOT_LOSSES
+"""core/keras_setup.py's ONE_HOT_LOSSES (the rule's one home), by the name core/export exports."""
 
 
 def _metric_code(metric: Any, script: Script) -> str:
@@ -136,7 +137,7 @@ def _folder_setup_lines(script: Script) -> list[str]:
     body = ["train_ds, val_ds, test_ds, num_classes = load_data()",
             "model = build_model()" if script.preset.model.layers[0].type == "Input"
             else f"model = build_model({literal(script.facts.input_shape)})"]
-    if script.loss in CATEGORICAL_LOSSES:
+    if script.loss in ONE_HOT_LOSSES:
         body += ["# integer labels one-hot encoded for " + script.loss,
                  "train_ds, val_ds, test_ds = [",
                  "    None if ds is None else ds.map(lambda x, y: (x, tf.one_hot(",
@@ -155,7 +156,7 @@ def _array_setup_lines(script: Script) -> list[str]:
                   "    y_train, y_val, y_test = [None if y is None else",
                   "                              np.asarray(y).reshape(-1, 1).astype(\"float32\")",
                   "                              for y in (y_train, y_val, y_test)]"]
-    if script.loss not in CATEGORICAL_LOSSES:
+    if script.loss not in ONE_HOT_LOSSES:
         return body + one_column
     return body + ["if num_classes:",
                    "    if y_train.ndim == 1:  # integer labels one-hot encoded for " + script.loss,
