@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
 
+from nnbench.core.i18n import N_, _
 from nnbench.tui.screens.main_screen import TABS
 
 if TYPE_CHECKING:
     from nnbench.tui.app import NnbenchApp
 
-ONLY_WHILE_TRAINING = "only while training"
+ONLY_WHILE_TRAINING = N_("only while training")
 
 
 def guarded(app: NnbenchApp, command: SystemCommand) -> SystemCommand:
@@ -47,7 +48,8 @@ def main_screen_commands(app: NnbenchApp) -> Iterable[SystemCommand]:
     yield from _build_commands(app)
     yield from _runs_commands(app)
     for number, (tab, title) in enumerate(TABS.items(), start=1):
-        yield SystemCommand(f"Go to {title}", f"Show the {title} tab ({number})",
+        yield SystemCommand(_("Go to {tab}").format(tab=_(title)),
+                            _("Show the {tab} tab ({number})").format(tab=_(title), number=number),
                             lambda tab=tab: app.action_show_tab(tab))
 
 
@@ -64,7 +66,7 @@ def _while_training(app: NnbenchApp, action: Callable[[], None]) -> Callable[[],
         if app.training:
             action()
         else:
-            app.notify("Nothing is training: ctrl+r starts a run.", severity="warning")
+            app.notify(_("Nothing is training: ctrl+r starts a run."), severity="warning")
     return run
 
 
@@ -72,47 +74,47 @@ def _training_commands(app: NnbenchApp) -> Iterable[SystemCommand]:
     training = app.training
 
     def training_help(text: str) -> str:
-        return text if training else f"{text}; {ONLY_WHILE_TRAINING}"
+        return _(text) if training else f"{_(text)}; {_(ONLY_WHILE_TRAINING)}"
 
-    yield SystemCommand("Train", "Train the working preset (ctrl+r)", app.action_train)
-    yield SystemCommand("Stop training", training_help("Stop at the next batch (x)"),
+    yield SystemCommand(_("Train"), _("Train the working preset (ctrl+r)"), app.action_train)
+    yield SystemCommand(_("Stop training"), training_help(_("Stop at the next batch (x)")),
                         _while_training(app, app.action_stop_now))
-    yield SystemCommand("Stop after this epoch", training_help("Finish the epoch, then stop (e)"),
+    yield SystemCommand(_("Stop after this epoch"), training_help(_("Finish the epoch, then stop (e)")),
                         _while_training(app, app.action_stop_after_epoch))
-    yield SystemCommand("Pause or resume training", training_help("Between batches (p)"),
+    yield SystemCommand(_("Pause or resume training"), training_help(_("Between batches (p)")),
                         _while_training(app, app.action_toggle_pause))
-    yield SystemCommand("Steer training", training_help("A new learning rate or EarlyStopping "
-                                                        "patience, from the next batch (s)"),
+    yield SystemCommand(_("Steer training"), training_help(_("A new learning rate or EarlyStopping "
+                                                        "patience, from the next batch (s)")),
                         _while_training(app, app.action_steer))
-    yield SystemCommand("Find a learning rate", "A short range test on a fresh model: loss "
-                        "against learning rate, with a suggested value (ctrl+l)",
+    yield SystemCommand(_("Find a learning rate"), _("A short range test on a fresh model: loss "
+                        "against learning rate, with a suggested value (ctrl+l)"),
                         app.action_lr_find)
 
 
 def _preset_commands(app: NnbenchApp) -> Iterable[SystemCommand]:
-    yield SystemCommand("Open preset", "A bundled preset, one of yours or a file (ctrl+o)",
+    yield SystemCommand(_("Open preset"), _("A bundled preset, one of yours or a file (ctrl+o)"),
                         app.action_open_preset)
-    yield SystemCommand("Save preset", "Save the working preset as TOML (ctrl+s)",
+    yield SystemCommand(_("Save preset"), _("Save the working preset as TOML (ctrl+s)"),
                         app.action_save_preset)
-    yield SystemCommand("Export Keras script", "Write the preset as a plain Keras script in the "
-                        "current folder (ctrl+e)", app.action_export_script)
-    yield SystemCommand("Help", "Every key (F1)", app.action_help)
+    yield SystemCommand(_("Export Keras script"), _("Write the preset as a plain Keras script in the "
+                        "current folder (ctrl+e)"), app.action_export_script)
+    yield SystemCommand(_("Help"), _("Every key (F1)"), app.action_help)
 
 
 def _build_commands(app: NnbenchApp) -> Iterable[SystemCommand]:
     build = app.main.build_pane
-    yield SystemCommand("Add layer", "Add a layer below the selected one (a in Build)",
+    yield SystemCommand(_("Add layer"), _("Add a layer below the selected one (a in Build)"),
                         _on_tab(app, "build", build.action_add_layer))
-    yield SystemCommand("Edit layer", "Edit the selected layer's parameters (enter in Build)",
+    yield SystemCommand(_("Edit layer"), _("Edit the selected layer's parameters (enter in Build)"),
                         _on_tab(app, "build", build.action_edit_layer))
-    yield SystemCommand("Remove layer", "Remove the selected layer (d in Build)",
+    yield SystemCommand(_("Remove layer"), _("Remove the selected layer (d in Build)"),
                         _on_tab(app, "build", build.action_remove_layer))
-    yield SystemCommand("Move layer up", "Move the selected layer up (shift+↑ or K in Build)",
+    yield SystemCommand(_("Move layer up"), _("Move the selected layer up (shift+↑ or K in Build)"),
                         _on_tab(app, "build", lambda: build.action_move(-1)))
-    yield SystemCommand("Move layer down", "Move the selected layer down (shift+↓ or J in Build)",
+    yield SystemCommand(_("Move layer down"), _("Move the selected layer down (shift+↓ or J in Build)"),
                         _on_tab(app, "build", lambda: build.action_move(1)))
-    yield SystemCommand("Load data", "Load the data set to see its samples, shape and classes "
-                        "(l in Data)", _on_tab(app, "data", app.main.data_pane.load))
+    yield SystemCommand(_("Load data"), _("Load the data set to see its samples, shape and classes "
+                        "(l in Data)"), _on_tab(app, "data", app.main.data_pane.load))
 
 
 def _runs_commands(app: NnbenchApp) -> Iterable[SystemCommand]:
@@ -120,16 +122,16 @@ def _runs_commands(app: NnbenchApp) -> Iterable[SystemCommand]:
         def run() -> None:
             pane = app.main.runs_pane
             if pane is None:
-                app.notify("The Runs view is not installed.", severity="error")
+                app.notify(_("The Runs view is not installed."), severity="error")
                 return
             app.action_show_tab("runs")
             getattr(pane, f"action_{action}")()
         return run
 
-    yield SystemCommand("Runs: mark run", "Mark or unmark the selected run to compare it "
-                        "(space in Runs)", runs("toggle_mark"))
-    yield SystemCommand("Runs: clear marks", "Unmark every run (c in Runs)", runs("clear_marks"))
-    yield SystemCommand("Runs: refresh", "Read the runs folder again (f5 in Runs)",
+    yield SystemCommand(_("Runs: mark run"), _("Mark or unmark the selected run to compare it "
+                        "(space in Runs)"), runs("toggle_mark"))
+    yield SystemCommand(_("Runs: clear marks"), _("Unmark every run (c in Runs)"), runs("clear_marks"))
+    yield SystemCommand(_("Runs: refresh"), _("Read the runs folder again (f5 in Runs)"),
                         runs("refresh_runs"))
-    yield SystemCommand("Runs: delete run", "Delete the selected run's folder; asks first "
-                        "(delete in Runs)", runs("delete_run"))
+    yield SystemCommand(_("Runs: delete run"), _("Delete the selected run's folder; asks first "
+                        "(delete in Runs)"), runs("delete_run"))

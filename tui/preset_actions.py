@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nnbench.core.errors import NnbenchError, PresetError
+from nnbench.core.i18n import N_, _
 from nnbench.core.preset import Preset
 from nnbench.core.session import open_choice, script_path
 from nnbench.core.text import printable
@@ -25,6 +26,16 @@ from nnbench.tui.widgets.layer_form import LayerForm
 if TYPE_CHECKING:
     from nnbench.tui.app import NnbenchApp
 
+
+# Whole sentences per action, so each language can order them its own way.
+CANNOT = {"train": N_("Cannot train"), "save": N_("Cannot save"), "export": N_("Cannot export")}
+CANNOT_FROM_FORM = {"train": N_("Cannot train from the layer form"),
+                    "save": N_("Cannot save from the layer form"),
+                    "export": N_("Cannot export from the layer form")}
+FIX_FIRST = {"train": (N_("Cannot train: fix this first"), N_("Cannot train: fix these {n} first")),
+             "save": (N_("Cannot save: fix this first"), N_("Cannot save: fix these {n} first")),
+             "export": (N_("Cannot export: fix this first"),
+                        N_("Cannot export: fix these {n} first"))}
 
 class PresetActions:
     """The app's open (ctrl+o), save (ctrl+s) and export (ctrl+e)."""
@@ -61,23 +72,22 @@ class PresetActions:
             bad = screen.query_one(LayerForm).first_invalid()
             if bad is not None:
                 bad.focus()
-                app.notify(f"layer form › {bad.label}: {bad.reason}", title=f"Cannot {doing}",
-                           severity="error", timeout=8)
+                app.notify(_("layer form › {label}: {reason}").format(label=bad.label, reason=bad.reason),
+                           title=_(CANNOT[doing]), severity="error", timeout=8)
             else:
-                app.notify("Apply the layer (ctrl+s) or cancel it (esc) first.",
-                           title=f"Cannot {doing} from the layer form", severity="warning")
+                app.notify(_("Apply the layer (ctrl+s) or cancel it (esc) first."),
+                           title=_(CANNOT_FROM_FORM[doing]), severity="warning")
             return True
         app.check_compatibility()
         refusals = app.main.refused_values() + app.main.problem_refusals(app.problems)
         if not refusals:
             return False
-        noun = "this" if len(refusals) == 1 else f"these {len(refusals)}"
         first = refusals[0]
         app.action_show_tab(first.tab)
         if first.field is not None:
             first.field.focus()
         app.notify(printable("\n".join(r.text for r in refusals), newlines=True),
-                   title=f"Cannot {doing}: fix {noun} first",
+                   title=_(FIX_FIRST[doing][len(refusals) > 1]).format(n=len(refusals)),
                    severity="error", timeout=12, markup=False)
         return True
 
@@ -93,12 +103,13 @@ class PresetActions:
             await app.push_screen_wait(ErrorModal(exc.title, exc.message))
             return
         if app.unsaved and not await app.push_screen_wait(ConfirmScreen(
-                "Unsaved changes",
-                f"Open {preset.name} and discard the unsaved changes to {app.preset.name}?",
-                yes="Discard and open")):
+                _("Unsaved changes"),
+                _("Open {name} and discard the unsaved changes to {current}?").format(
+                    name=preset.name, current=app.preset.name),
+                yes=_("Discard and open"))):
             return
         app.set_preset(preset, path)
-        app.notify(f"Opened {preset.name}", timeout=2)
+        app.notify(_("Opened {name}").format(name=preset.name), timeout=2)
 
     async def _save(self) -> None:
         app = self.app
@@ -109,19 +120,20 @@ class PresetActions:
             return
         name, description, path = answer
         if session.would_replace(path) and not await app.push_screen_wait(
-                ConfirmScreen("File exists", f"{path} exists. Replace it?", yes="Replace")):
+                ConfirmScreen(_("File exists"), _("{path} exists. Replace it?").format(path=path),
+                              yes=_("Replace"))):
             return
         try:
             reads_back = session.save(path, name=name, description=description)
         except (OSError, NnbenchError) as exc:
-            title = exc.title if isinstance(exc, NnbenchError) else "Could not save the preset"
+            title = exc.title if isinstance(exc, NnbenchError) else _("Could not save the preset")
             await app.push_screen_wait(ErrorModal(title, str(exc)))
             return
         if not reads_back:
-            app.notify("The saved file reads back differently; please report this.",
+            app.notify(_("The saved file reads back differently; please report this."),
                        severity="warning")
         app.update_title()
-        app.notify(f"Saved {name} to {path}", timeout=3)
+        app.notify(_("Saved {name} to {path}").format(name=name, path=path), timeout=3)
 
     def _export(self, preset: Preset, folder: Path) -> None:
         """In a thread: the export imports Keras and writes a file."""
@@ -135,8 +147,8 @@ class PresetActions:
             app.call_from_thread(app.push_screen, ErrorModal(exc.title, exc.message))
             return
         except OSError as exc:
-            app.call_from_thread(app.notify, f"Could not write {path}: {exc.strerror}",
-                                 title="Export failed", severity="error")
+            app.call_from_thread(app.notify, _("Could not write {path}: {reason}").format(
+                path=path, reason=exc.strerror), title=_("Export failed"), severity="error")
             return
-        app.call_from_thread(app.notify, f"Wrote {path}: plain Keras, run it with python",
-                             title="Exported", timeout=6)
+        app.call_from_thread(app.notify, _("Wrote {path}: plain Keras, run it with python").format(
+            path=path), title=_("Exported"), timeout=6)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nnbench.core.i18n import _
+
 if TYPE_CHECKING:
     from nnbench.tui.app import NnbenchApp
     from nnbench.tui.screens.train_pane import TrainPane
@@ -24,18 +26,18 @@ class RunActions:
         """Train the working preset, unless a field or the model says why it cannot be."""
         app = self.app
         if app.training:
-            app.notify("Training is already running — x stops it", severity="warning")
+            app.notify(_("Training is already running — x stops it"), severity="warning")
             return
         train_pane = self._train_pane
         if train_pane is None:
-            app.notify("The Train view is not installed.", severity="error")
+            app.notify(_("The Train view is not installed."), severity="error")
             return
         if app.presets.refuse_refused("train"):
             return
         problem = app.main.build_pane.model_problem
         if problem:
             app.action_show_tab("build")
-            app.notify(problem, title="Model cannot be built", severity="error", timeout=8)
+            app.notify(problem, title=_("Model cannot be built"), severity="error", timeout=8)
             return
         app.action_show_tab("train")
         train_pane.start(app.preset, app.runs_dir, note=self._edit_note())
@@ -82,7 +84,7 @@ class RunActions:
         if train_pane is None:
             return
         if self.app.training:
-            self.app.notify("A run is training here; stop it first (x) or wait for it.",
+            self.app.notify(_("A run is training here; stop it first (x) or wait for it."),
                             severity="warning")
             return
         self.app.action_show_tab("train")

@@ -16,7 +16,6 @@ from textual.widgets.option_list import Option
 from nnbench.core import catalog
 from nnbench.core.i18n import N_, _
 from nnbench.core.text import printable
-from nnbench.tui.keys import translate_bindings
 from nnbench.tui.screens.modal import Modal
 
 GROUP_ORDER = ("core", "reshaping", "regularization", "normalization", "preprocessing",
@@ -69,8 +68,6 @@ class AddLayerScreen(Modal[str | None]):
 
     def __init__(self) -> None:
         super().__init__()
-        translate_bindings(self)
-        self.HINT = _(self.HINT)
 
     def compose_dialog(self) -> ComposeResult:
         with Vertical(classes="dialog", id="add-dialog"):

@@ -10,11 +10,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from nnbench.core.i18n import N_, _
+from nnbench.tui.keys import translate_bindings
 from nnbench.tui.widgets.compare_view import CompareView
 
 
 class CompareScreen(Screen[None]):
-    BINDINGS = [Binding("escape,c", "close", "Close", id="compare.close")]
+    BINDINGS = [Binding("escape,c", "close", N_("Close"), id="compare.close")]
     DEFAULT_CSS = """
     CompareScreen { layout: vertical; }
     CompareScreen #compare-title { height: 1; padding: 0 1; background: $boost; }
@@ -22,11 +24,12 @@ class CompareScreen(Screen[None]):
 
     def __init__(self, run_dirs: Sequence[str | Path]) -> None:
         super().__init__()
+        translate_bindings(self)
         self.run_dirs = list(run_dirs)
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Comparing {len(self.run_dirs)} runs · esc closes", id="compare-title",
-                     markup=False)
+        yield Static(_("Comparing {n} runs · esc closes").format(n=len(self.run_dirs)),
+                     id="compare-title", markup=False)
         yield CompareView(id="compare-view")
         yield Footer()
 

@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
+from nnbench.core.i18n import N_, _
 from nnbench.core.text import printable
 from nnbench.tui.screens.modal import Modal
 
@@ -15,18 +16,19 @@ class ConfirmScreen(Modal[bool]):
     """Dismisses with True for the confirming button (or y), False for cancel (n, escape)."""
 
     CANCEL_RESULT = False
-    BINDINGS = [Binding("y", "confirm", "Yes", show=False), Binding("n", "cancel", "No", show=False)]
+    BINDINGS = [Binding("y", "confirm", N_("Yes"), show=False),
+                Binding("n", "cancel", N_("No"), show=False)]
     DEFAULT_CSS = """
     ConfirmScreen > .dialog { border: round $warning; max-width: 72; }
     ConfirmScreen > .dialog > .title { color: $warning; }
     """
 
-    def __init__(self, title: str, question: str, *, yes: str = "Yes", no: str = "Cancel") -> None:
+    def __init__(self, title: str, question: str, *, yes: str = "", no: str = "") -> None:
         super().__init__()
         self.question_title = title
         self.question = question
-        self.yes = yes
-        self.no = no
+        self.yes = yes or _("Yes")
+        self.no = no or _("Cancel")
 
     def compose_dialog(self) -> ComposeResult:
         with Vertical(classes="dialog", id="confirm-dialog"):

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
 from nnbench.core.errors import NnbenchError
+from nnbench.core.i18n import N_, _
 from nnbench.core.text import printable
 from nnbench.tui.screens.modal import Modal
 
@@ -18,7 +19,7 @@ from nnbench.tui.screens.modal import Modal
 class ErrorModal(Modal[None]):
     """Shows ``title`` and ``message``; enter or escape closes it."""
 
-    BINDINGS = [Binding("enter", "cancel", "Close", show=False)]
+    BINDINGS = [Binding("enter", "cancel", N_("Close"), show=False)]
     DEFAULT_CSS = """
     ErrorModal > .dialog { border: round $error; }
     ErrorModal > .dialog > .title { color: $error; }
@@ -41,7 +42,7 @@ class ErrorModal(Modal[None]):
                 yield Static(printable(self.message, newlines=True), id="error-message",
                              markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("OK", variant="error", id="ok", compact=True)
+                yield Button(_("OK"), variant="error", id="ok", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#ok", Button).focus()

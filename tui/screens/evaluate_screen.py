@@ -22,7 +22,9 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Select, Static, TabbedContent, TabPane
 
+from nnbench.core.i18n import N_, _
 from nnbench.core.text import cell_cut, cell_pad, cell_width, printable
+from nnbench.tui.keys import translate_bindings
 from nnbench.tui.widgets.confusion_matrix import ConfusionMatrix
 from nnbench.tui.widgets.mistakes_view import MistakesView
 
@@ -59,12 +61,12 @@ def example_text(example: Any) -> Any:
 class EvaluateScreen(Screen[None]):
     """Evaluates ``run_dir`` in a worker and shows what the model gets right and wrong."""
 
-    BINDINGS = [Binding("escape", "close", "Close", id="evaluate.close"),
-                Binding("s", "tab('tab-scores')", "Scores", id="evaluate.scores"),
-                Binding("m", "tab('tab-mistakes')", "Mistakes", id="evaluate.mistakes"),
-                Binding("l", "tab('tab-list')", "List", id="evaluate.list"),
-                Binding("t", "cycle_filter('true')", "True class", id="evaluate.filter_true"),
-                Binding("p", "cycle_filter('predicted')", "Predicted class",
+    BINDINGS = [Binding("escape", "close", N_("Close"), id="evaluate.close"),
+                Binding("s", "tab('tab-scores')", N_("Scores"), id="evaluate.scores"),
+                Binding("m", "tab('tab-mistakes')", N_("Mistakes"), id="evaluate.mistakes"),
+                Binding("l", "tab('tab-list')", N_("List"), id="evaluate.list"),
+                Binding("t", "cycle_filter('true')", N_("True class"), id="evaluate.filter_true"),
+                Binding("p", "cycle_filter('predicted')", N_("Predicted class"),
                         id="evaluate.filter_predicted")]
 
     DEFAULT_CSS = """
@@ -94,27 +96,29 @@ class EvaluateScreen(Screen[None]):
 
     def __init__(self, run_dir: str | Path, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
+        translate_bindings(self)
         self.run_dir = Path(run_dir)
         self.evaluation: Any = None
         self.shown: list[Any] = []
         """The mistakes (or residuals) in the table, row by row."""
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(f"Evaluate {printable(self.run_dir.name)}"), id="evaluate-title")
-        yield Static(Text("evaluating… (loading the model and the data, predicting)"),
+        yield Static(Text(_("Evaluate {run}").format(run=printable(self.run_dir.name))),
+                     id="evaluate-title")
+        yield Static(Text(_("evaluating… (loading the model and the data, predicting)")),
                      id="evaluate-status")
         yield Static("", id="evaluate-notes", markup=False)
         with TabbedContent(id="evaluate-tabs"):
-            with TabPane("Scores", id="tab-scores"), VerticalScroll():
+            with TabPane(_("Scores"), id="tab-scores"), VerticalScroll():
                 yield ConfusionMatrix(id="confusion")
                 yield Static("", id="residuals", markup=False)
-            with TabPane("Mistakes", id="tab-mistakes"):
+            with TabPane(_("Mistakes"), id="tab-mistakes"):
                 with Horizontal(id="evaluate-filters"):
-                    yield Select([], prompt="any true class (t)", id="filter-true")
-                    yield Select([], prompt="any predicted class (p)", id="filter-predicted")
+                    yield Select([], prompt=_("any true class (t)"), id="filter-true")
+                    yield Select([], prompt=_("any predicted class (p)"), id="filter-predicted")
                 with ScrollableContainer(id="mistakes-scroll"):
                     yield MistakesView(id="mistakes-drawn")
-            with TabPane("List", id="tab-list"):
+            with TabPane(_("List"), id="tab-list"):
                 yield DataTable(id="mistakes", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="mistake-detail", markup=False)
         yield Footer()
@@ -134,7 +138,7 @@ class EvaluateScreen(Screen[None]):
             self.post_message(self.Failed(exc.title, exc.message))
             return
         except Exception as exc:  # never a traceback on screen
-            self.post_message(self.Failed("Evaluation failed", f"{type(exc).__name__}: {exc}"))
+            self.post_message(self.Failed(_("Evaluation failed"), f"{type(exc).__name__}: {exc}"))
             return
         self.post_message(self.Evaluated(evaluation))
 
@@ -147,11 +151,13 @@ class EvaluateScreen(Screen[None]):
 
     def on_evaluate_screen_evaluated(self, message: Evaluated) -> None:
         e = self.evaluation = message.evaluation
-        head = f"{e.split} split, {e.samples:,} samples"
+        head = _("{split} split, {samples} samples").format(split=e.split, samples=f"{e.samples:,}")
         if e.accuracy is not None:
-            head += f"   accuracy {e.accuracy:.4f}   macro F1 {e.macro.f1:.4f}"
+            head += "   " + _("accuracy {accuracy}   macro F1 {f1}").format(
+                accuracy=f"{e.accuracy:.4f}", f1=f"{e.macro.f1:.4f}")
         self.query_one("#evaluate-title", Static).update(
-            Text(f"Evaluate {printable(e.run_id)}  ({printable(e.preset_name)})"))
+            Text(_("Evaluate {run}").format(run=printable(e.run_id))
+                 + f"  ({printable(e.preset_name)})"))
         self.query_one("#evaluate-status", Static).update(Text(head))
         self.query_one("#evaluate-notes", Static).update(
             Text("\n".join(printable(n) for n in e.notes)))
@@ -162,23 +168,25 @@ class EvaluateScreen(Screen[None]):
             options = [(Text(printable(name)), i) for i, name in enumerate(e.class_names)]
             self.query_one("#filter-true", Select).set_options(options)
             self.query_one("#filter-predicted", Select).set_options(options)
-            table.add_columns("#", "true", "predicted", "p", "sample")
+            table.add_columns("#", _("true"), _("predicted"), "p", _("sample"))
             self.show_mistakes()
         else:
             self.query_one(ConfusionMatrix).display = False
             self.query_one("#evaluate-filters").display = False
             self.query_one("#residuals", Static).update(self._residual_text(e.residuals))
-            self.query_one("#mistakes", DataTable).border_title = "largest residuals"
+            self.query_one("#mistakes", DataTable).border_title = _("largest residuals")
             self.query_one("#evaluate-tabs", TabbedContent).get_tab("tab-mistakes").label = (
-                "Largest residuals")
-            table.add_columns("#", "true", "predicted", "residual", "sample")
+                _("Largest residuals"))
+            table.add_columns("#", _("true"), _("predicted"), _("residual"), _("sample"))
             self._fill_residuals()
 
     def _residual_text(self, r: Any) -> Text:
-        lines = ["residuals (true - predicted)",
-                 f"mean {_number(r.mean)}   MAE {_number(r.mae)}   RMSE {_number(r.rmse)}"
+        lines = [_("residuals (true - predicted)"),
+                 _("mean {mean}   MAE {mae}   RMSE {rmse}").format(
+                     mean=_number(r.mean), mae=_number(r.mae), rmse=_number(r.rmse))
                  + (f"   R² {r.r2:.4f}" if r.r2 is not None else ""), ""]
-        lines += [f"{q:>5.0%} quantile  {_number(v)}" for q, v in r.quantiles.items()]
+        lines += [_("{q} quantile  {value}").format(q=f"{q:>5.0%}", value=_number(v))
+                  for q, v in r.quantiles.items()]
         return Text("\n".join(lines))
 
     def _fill_residuals(self) -> None:
@@ -208,9 +216,11 @@ class EvaluateScreen(Screen[None]):
                           Text(cell_cut(printable(m.predicted_name), 18)), f"{m.probability:.3f}",
                           Text(printable(m.example.one_line(60))))
         total = len(e.mistake_indices(true=true, predicted=predicted))
-        table.border_title = f"{len(self.shown)} of {total:,} mistakes"
+        table.border_title = _("{shown} of {total} mistakes").format(shown=len(self.shown),
+                                                                     total=f"{total:,}")
         scroll = self.query_one("#mistakes-scroll")
-        scroll.border_title = f"{len(self.shown)} of {total:,} mistakes, most confident first"
+        scroll.border_title = _("{shown} of {total} mistakes, most confident first").format(
+            shown=len(self.shown), total=f"{total:,}")
         self.query_one(MistakesView).show(self.shown)
         self._show_detail(0)
 
@@ -241,16 +251,18 @@ class EvaluateScreen(Screen[None]):
     def _show_detail(self, row: int) -> None:
         detail = self.query_one("#mistake-detail", Static)
         if not 0 <= row < len(self.shown):
-            detail.update(Text("no mistakes with these filters" if self.evaluation is not None
+            detail.update(Text(_("no mistakes with these filters") if self.evaluation is not None
                                and self.evaluation.is_classification else ""))
             return
         item = self.shown[row]
         if hasattr(item, "probability"):
-            head = Text(f"#{item.index}  true {printable(item.true_name)}  predicted "
-                        f"{printable(item.predicted_name)}  p={item.probability:.3f}", style="bold")
+            head = Text(_("#{index}  true {true}  predicted {predicted}  p={p}").format(
+                index=item.index, true=printable(item.true_name),
+                predicted=printable(item.predicted_name), p=f"{item.probability:.3f}"), style="bold")
         else:
-            head = Text(f"#{item.index}  true {_number(item.true)}  predicted "
-                        f"{_number(item.predicted)}", style="bold")
+            head = Text(_("#{index}  true {true}  predicted {predicted}").format(
+                index=item.index, true=_number(item.true), predicted=_number(item.predicted)),
+                style="bold")
         from rich.console import Group
 
         body = example_text(item.example)

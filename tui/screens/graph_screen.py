@@ -11,6 +11,7 @@ from textual.containers import ScrollableContainer, Vertical
 from textual.message import Message
 from textual.widgets import Static
 
+from nnbench.core.i18n import N_, _
 from nnbench.core.model import ModelAnalysis
 from nnbench.core.preset import ModelSpec
 from nnbench.tui.screens.modal import Modal
@@ -20,8 +21,8 @@ class GraphScreen(Modal[None]):
     """``GraphScreen(spec, analysis, input_shape)``: the Build view's stack and its latest
     analysis (``None`` while a check is running: the boxes then show ``?`` shapes)."""
 
-    BINDINGS = [Binding("q,g", "cancel", "Close", show=False)]
-    HINT = "arrows / page keys scroll · esc closes"
+    BINDINGS = [Binding("q,g", "cancel", N_("Close"), show=False)]
+    HINT = N_("arrows / page keys scroll · esc closes")
     DEFAULT_CSS = """
     GraphScreen > .dialog { max-width: 100%; width: 95%; height: 90%; }
     GraphScreen ScrollableContainer { height: 1fr; }
@@ -42,9 +43,9 @@ class GraphScreen(Modal[None]):
 
     def compose_dialog(self) -> ComposeResult:
         with Vertical(classes="dialog", id="graph-dialog"):
-            yield Static("Model graph", classes="title")
+            yield Static(_("Model graph"), classes="title")
             with ScrollableContainer(id="graph-scroll"):
-                yield Static("drawing …", id="graph", markup=False)
+                yield Static(_("drawing …"), id="graph", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#graph-scroll").focus()
@@ -61,9 +62,10 @@ class GraphScreen(Modal[None]):
         except Exception as exc:  # a drawing bug must not take the app down
             from nnbench.core.text import printable
 
-            text = printable(f"✗ the graph could not be drawn: {type(exc).__name__}: {exc}")
+            text = printable(_("✗ the graph could not be drawn: {error}").format(
+                error=f"{type(exc).__name__}: {exc}"))
         if self.analysis is None:
-            text = "(the model is being checked: shapes show once it is built)\n\n" + text
+            text = _("(the model is being checked: shapes show once it is built)") + "\n\n" + text
         self.post_message(self.Drawn(text))
 
     def on_graph_screen_drawn(self, event: GraphScreen.Drawn) -> None:

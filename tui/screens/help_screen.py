@@ -10,7 +10,6 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from nnbench.core.i18n import N_, _
-from nnbench.tui.keys import translate_bindings
 from nnbench.tui.screens.modal import Modal
 
 KeySection = tuple[str, list[tuple[str, str]]]
@@ -37,8 +36,6 @@ class HelpScreen(Modal[None]):
 
     def __init__(self, sections: list[KeySection]) -> None:
         super().__init__()
-        translate_bindings(self)
-        self.HINT = _(self.HINT)
         self.sections = sections
 
     def compose_dialog(self) -> ComposeResult:

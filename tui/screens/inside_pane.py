@@ -21,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from nnbench.core.events import ConfusionMatrixUpdated, LayerHealth
+from nnbench.core.i18n import _
 from nnbench.core.layer_health import changed_cells
 from nnbench.core.run_state import RunState
 from nnbench.tui.widgets.layer_table import LayerTable, LiveConfusion
@@ -105,21 +106,25 @@ class InsidePane(Widget):
         title = self.query_one("#confusion-title", Static)
         title.display = now is not None
         if now is not None:
-            moved = (" · cells that changed most since the last epoch underlined"
+            moved = (" · " + _("cells that changed most since the last epoch underlined")
                      if before is not None and changed_cells(now.matrix, before.matrix) else "")
-            title.update(Text(f"Confusion matrix, {now.split} sample ({now.samples:,}), epoch "
-                              f"{now.epoch}{moved}", no_wrap=True, overflow="ellipsis"))
+            title.update(Text(_("Confusion matrix, {split} sample ({samples}), epoch {epoch}").format(
+                split=now.split, samples=f"{now.samples:,}", epoch=now.epoch) + moved,
+                no_wrap=True, overflow="ellipsis"))
         self.query_one(LiveConfusion).show(now, before)
 
     @staticmethod
     def _header(state: RunState | None, health: LayerHealth | None) -> Text:
         if state is None or state.status == "idle":
-            return Text("no run: train one (Ctrl+R) or open one from the Runs view", style="dim")
+            return Text(_("no run: train one (Ctrl+R) or open one from the Runs view"),
+                        style="dim")
+        epoch = _("epoch {epoch}/{epochs}").format(epoch=state.epoch, epochs=state.epochs)
         if health is None:
-            return Text(f"epoch {state.epoch}/{state.epochs} · no layer health in this run yet",
+            return Text(epoch + " · " + _("no layer health in this run yet"),
                         no_wrap=True, overflow="ellipsis")
-        stale = f" (as of epoch {health.epoch})" if health.epoch < state.epoch else ""
-        sample = f" on {health.samples:,} samples" if health.samples else ""
-        return Text(f"epoch {state.epoch}/{state.epochs}{stale} · layer health{sample} · "
-                    f"measuring took {health.seconds * 1000:,.0f} ms", no_wrap=True,
-                    overflow="ellipsis")
+        if health.epoch < state.epoch:
+            epoch += " " + _("(as of epoch {epoch})").format(epoch=health.epoch)
+        measured = (_("layer health on {n} samples").format(n=f"{health.samples:,}")
+                    if health.samples else _("layer health"))
+        took = _("measuring took {ms} ms").format(ms=f"{health.seconds * 1000:,.0f}")
+        return Text(f"{epoch} · {measured} · {took}", no_wrap=True, overflow="ellipsis")

@@ -10,7 +10,6 @@ from textual.widgets import Button, Checkbox, Input, Static
 from nnbench.core import catalog
 from nnbench.core.i18n import N_, _
 from nnbench.core.preset import LayerSpec
-from nnbench.tui.keys import translate_bindings
 from nnbench.tui.screens.modal import Modal
 from nnbench.tui.widgets.layer_form import LayerForm
 
@@ -36,8 +35,6 @@ class LayerEditScreen(Modal[LayerSpec | None]):
     def __init__(self, layer: LayerSpec, *, position: int, other_names: set[str],
                  adding: bool = False) -> None:
         super().__init__()
-        translate_bindings(self)
-        self.HINT = _(self.HINT)
         self.layer_spec = layer
         self.position = position
         self.other_names = other_names

@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import RichLog, Static
 
+from nnbench.core.i18n import _
 from nnbench.core.text import printable
 
 POLL_SECONDS = 1.0
@@ -80,8 +81,8 @@ class LogPane(Vertical):
         self._offset = offset
 
     def compose(self) -> ComposeResult:
-        where = (f"{self.path} · TensorFlow's native log lines of this session"
-                 if self.path else "stderr is not captured in this session")
+        where = (f"{self.path} · " + _("TensorFlow's native log lines of this session")
+                 if self.path else _("stderr is not captured in this session"))
         yield Static(printable(where), id="log-where", markup=False)
         yield RichLog(id="log-lines", max_lines=5000, wrap=True, markup=False, highlight=False)
 

@@ -27,6 +27,7 @@ from textual.widgets import Static
 
 from nnbench.core.errors import NnbenchError
 from nnbench.core.format import fmt_lr, fmt_value
+from nnbench.core.i18n import N_, _
 from nnbench.core.lr_find import LrFindResult, LrPoint, find_in_process
 from nnbench.core.text import printable
 from nnbench.tui.screens.modal import Modal
@@ -61,14 +62,14 @@ class LrCurve(Widget):
         width, height = self.content_size.width, self.content_size.height
         finite = [p for p in self.points if math.isfinite(p.loss) and p.learning_rate > 0]
         if len(finite) < 2:
-            return Text("running the range test: a fresh model, one batch a learning rate…",
+            return Text(_("running the range test: a fresh model, one batch a learning rate…"),
                         style="dim")
         if width < 20 or height < 5:
-            return Text("(too small)")
+            return Text(_("(too small)"))
         try:
             return self._draw(finite, width, height)
         except Exception as error:  # a chart must never take the app down
-            return Text(f"chart unavailable: {error}", style="red")
+            return Text(_("chart unavailable: {error}").format(error=error), style="red")
 
     def _draw(self, points: list[LrPoint], width: int, height: int) -> Text:
         import plotext
@@ -108,9 +109,9 @@ class LrCurve(Widget):
 class LrFindScreen(Modal[float | None]):
     """Dismisses with the learning rate to set (the suggestion), or None."""
 
-    HINT = "enter sets the suggested rate · r runs it again · esc closes"
-    BINDINGS = [Binding("enter,s", "use", "Set it", id="lr_find.use"),
-                Binding("r", "again", "Run again", id="lr_find.again")]
+    HINT = N_("enter sets the suggested rate · r runs it again · esc closes")
+    BINDINGS = [Binding("enter,s", "use", N_("Set it"), id="lr_find.use"),
+                Binding("r", "again", N_("Run again"), id="lr_find.again")]
     DEFAULT_CSS = """
     LrFindScreen > .dialog { height: 90%; max-width: 110; }
     LrFindScreen #lr-legend { height: 1; color: $text-muted; }
@@ -146,12 +147,14 @@ class LrFindScreen(Modal[float | None]):
 
     def compose_dialog(self) -> ComposeResult:
         with Vertical(classes="dialog", id="lr-dialog"):
-            yield Static(f"Learning-rate finder: {printable(self.preset.name)}", classes="title",
+            yield Static(_("Learning-rate finder: {name}").format(name=printable(self.preset.name)),
+                         classes="title",
                          markup=False)
             yield LrCurve(id="lr-curve")
-            yield Static(Text.assemble(("━", "bright_blue"), " smoothed loss  ",
-                                       ("━", "bright_magenta"), " loss per batch  ",
-                                       ("┊", "bright_yellow"), " suggested"), id="lr-legend")
+            yield Static(Text.assemble(("━", "bright_blue"), " " + _("smoothed loss") + "  ",
+                                       ("━", "bright_magenta"), " " + _("loss per batch") + "  ",
+                                       ("┊", "bright_yellow"), " " + _("suggested")),
+                         id="lr-legend")
             yield Static("", id="lr-status", markup=False)
 
     def on_mount(self) -> None:
@@ -163,7 +166,7 @@ class LrFindScreen(Modal[float | None]):
         self.run_number += 1
         self.points, self.result = [], None
         self.query_one(LrCurve).show([], None)
-        self._status("starting a fresh model in a process of its own (TensorFlow loads there)…")
+        self._status(_("starting a fresh model in a process of its own (TensorFlow loads there)…"))
         self._find(self.preset, self.stop, self.run_number)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="lr_find",
@@ -184,8 +187,8 @@ class LrFindScreen(Modal[float | None]):
         self.points.append(message.point)
         self.query_one(LrCurve).show(self.points, None)
         p = message.point
-        self._status(f"batch {len(self.points)}: learning rate {fmt_lr(p.learning_rate)}, "
-                     f"loss {fmt_value(p.loss)}")
+        self._status(_("batch {n}: learning rate {rate}, loss {loss}").format(
+            n=len(self.points), rate=fmt_lr(p.learning_rate), loss=fmt_value(p.loss)))
 
     def on_lr_find_screen_done(self, message: Done) -> None:
         if message.run != self.run_number:
@@ -208,7 +211,7 @@ class LrFindScreen(Modal[float | None]):
 
     def action_use(self) -> None:
         if self.result is None or self.result.suggested is None:
-            self.notify("No suggestion yet: wait for the test to end (or r to run it again).",
+            self.notify(_("No suggestion yet: wait for the test to end (or r to run it again)."),
                         severity="warning")
             return
         self.stop.set()
@@ -228,14 +231,18 @@ def rounded(rate: float) -> float:
 
 
 def describe_result(result: LrFindResult) -> str:
-    ended = {"diverged": "the loss diverged", "done": "every step ran (no divergence)",
-             "stopped": "stopped"}.get(result.ended, result.ended)
-    head = f"{len(result.points)} batches of {result.batch_size}, {ended}. "
-    now = f" (the preset has {fmt_lr(result.current_lr)})" if result.current_lr else ""
+    ended = {"diverged": _("the loss diverged"), "done": _("every step ran (no divergence)"),
+             "stopped": _("stopped")}.get(result.ended, result.ended)
+    head = _("{n} batches of {size}, {ended}.").format(n=len(result.points),
+                                                      size=result.batch_size, ended=ended) + " "
     if result.suggested is None:
-        return head + "No suggestion: the loss never fell over this range."
-    return (head + f"Suggested learning rate {fmt_lr(result.suggested)}, where the loss falls "
-            f"fastest{now}: enter sets it.")
+        return head + _("No suggestion: the loss never fell over this range.")
+    if result.current_lr:
+        return head + _("Suggested learning rate {rate}, where the loss falls fastest (the preset "
+                        "has {now}): enter sets it.").format(rate=fmt_lr(result.suggested),
+                                                             now=fmt_lr(result.current_lr))
+    return head + _("Suggested learning rate {rate}, where the loss falls fastest: enter sets "
+                    "it.").format(rate=fmt_lr(result.suggested))
 
 
 def set_learning_rate(app: Any, rate: float) -> None:
@@ -248,8 +255,8 @@ def set_learning_rate(app: Any, rate: float) -> None:
     new = preset.copy_with(compile=preset.compile.model_copy(update={
         "optimizer": optimizer.model_copy(update={"params": {**optimizer.params,
                                                              "learning_rate": rate}})}))
-    app.session_view.changed(PresetChanged(new, f"learning rate {fmt_lr(rate)} (from the "
-                                                f"learning-rate finder)"))
+    app.session_view.changed(PresetChanged(new, _("learning rate {rate} (from the "
+                                                  "learning-rate finder)").format(rate=fmt_lr(rate))))
     app.main.compile_pane.show_preset(app.preset)
 
 
@@ -259,7 +266,8 @@ def open_lr_finder(app: Any, *, finder: Finder = find_in_process) -> None:
     def chosen(rate: float | None) -> None:
         if rate is not None:
             set_learning_rate(app, rate)
-            app.notify(f"Learning rate set to {fmt_lr(rate)}: compile.optimizer.learning_rate",
+            app.notify(_("Learning rate set to {rate}: compile.optimizer.learning_rate").format(
+                rate=fmt_lr(rate)),
                        timeout=4)
 
     app.push_screen(LrFindScreen(app.preset, finder=finder), chosen)

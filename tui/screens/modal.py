@@ -9,6 +9,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
 
+from nnbench.core.i18n import N_, _
+from nnbench.tui.keys import translate_bindings
 from nnbench.tui.widgets.too_small import TooSmall
 
 ResultType = TypeVar("ResultType")
@@ -17,10 +19,10 @@ ResultType = TypeVar("ResultType")
 class Modal(ModalScreen[ResultType]):
     """Subclasses write ``compose_dialog``; escape dismisses with ``None``/``False``."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal.cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"), id="modal.cancel")]
     CANCEL_RESULT: object = None
     HINT = ""
-    """Keys of the dialog, shown on its bottom border."""
+    """Keys of the dialog, shown on its bottom border (an ``N_`` msgid, translated when shown)."""
 
     DEFAULT_CSS = """
     Modal { align: center middle; }
@@ -40,13 +42,17 @@ class Modal(ModalScreen[ResultType]):
     Modal .buttons Button { margin: 0 0 0 2; }
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        translate_bindings(self)
+
     def compose(self) -> ComposeResult:
         yield from self.compose_dialog()
         yield TooSmall()
 
     def _on_mount(self) -> None:
         if self.HINT:
-            self.query_one(".dialog").border_subtitle = self.HINT
+            self.query_one(".dialog").border_subtitle = _(self.HINT)
 
     def compose_dialog(self) -> ComposeResult:
         raise NotImplementedError

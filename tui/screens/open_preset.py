@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from nnbench.core.i18n import N_, _
 from nnbench.core.preset import bundled_presets
 from nnbench.core.user_presets import user_presets, user_presets_dir
 from nnbench.tui.screens.modal import Modal
@@ -26,7 +27,7 @@ def _option(title: str, description: str, option_id: str) -> Option:
 class OpenPresetScreen(Modal[str | None]):
     """Dismisses with a bundled preset's name or a file path, or None."""
 
-    HINT = "enter opens · tab: list or path · esc cancels"
+    HINT = N_("enter opens · tab: list or path · esc cancels")
     DEFAULT_CSS = """
     OpenPresetScreen > .dialog { height: 90%; max-height: 40; }
     OpenPresetScreen OptionList { height: 1fr; }
@@ -35,21 +36,22 @@ class OpenPresetScreen(Modal[str | None]):
 
     def compose_dialog(self) -> ComposeResult:
         with Vertical(classes="dialog", id="open-dialog"):
-            yield Static("Open a preset", classes="title")
-            options: list[Option] = [Option(Text("BUNDLED", style="bold"), disabled=True)]
+            yield Static(_("Open a preset"), classes="title")
+            options: list[Option] = [Option(Text(_("BUNDLED"), style="bold"), disabled=True)]
             options += [_option(name, text, f"bundled:{name}")
                         for name, text in bundled_presets().items()]
             mine = user_presets()
-            options.append(Option(Text(f"YOURS  ({user_presets_dir()})", style="bold"),
+            yours = _("YOURS  ({folder})").format(folder=user_presets_dir())
+            options.append(Option(Text(yours, style="bold"),
                                   disabled=True))
             options += [_option(path.stem, text or str(path), f"path:{path}")
                         for path, text in mine]
             if not mine:
-                options.append(Option(Text("  none yet: ctrl+s saves the current preset here",
+                options.append(Option(Text(_("  none yet: ctrl+s saves the current preset here"),
                                            style="dim"), disabled=True))
             yield OptionList(*options, id="preset-options")
             # Not select_on_focus: a first key typed on the list moves here and must stay.
-            yield Input(placeholder="or type a path to a .toml file and press enter",
+            yield Input(placeholder=_("or type a path to a .toml file and press enter"),
                         id="preset-path", compact=True, select_on_focus=False)
 
     def on_mount(self) -> None:

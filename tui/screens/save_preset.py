@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from nnbench.core.i18n import N_, _
 from nnbench.core.user_presets import user_presets_dir
 from nnbench.tui.screens.modal import Modal
 
@@ -21,7 +22,7 @@ class SavePresetScreen(Modal[tuple[str, str, Path] | None]):
     old one described the preset this one came from. The name as it was brings both back.
     """
 
-    HINT = "enter saves · esc cancels"
+    HINT = N_("enter saves · esc cancels")
     DEFAULT_CSS = """
     SavePresetScreen .row { height: auto; padding: 0 0 1 0; }
     SavePresetScreen .row Label { width: 13; }
@@ -39,21 +40,21 @@ class SavePresetScreen(Modal[tuple[str, str, Path] | None]):
 
     def compose_dialog(self) -> ComposeResult:
         with Vertical(classes="dialog", id="save-dialog"):
-            yield Static("Save the preset", classes="title")
+            yield Static(_("Save the preset"), classes="title")
             with Horizontal(classes="row"):
-                yield Label("name")
+                yield Label(_("name"))
                 yield Input(self.preset_name, id="save-name", compact=True)
             with Horizontal(classes="row"):
-                yield Label("description")
+                yield Label(_("description"))
                 yield Input(self.description, id="save-description", compact=True,
-                            placeholder="one line: what this preset is for")
+                            placeholder=_("one line: what this preset is for"))
             with Horizontal(classes="row"):
-                yield Label("path")
+                yield Label(_("path"))
                 yield Input(str(self._path_for(self.preset_name)), id="save-path", compact=True)
             yield Static("", id="save-problem", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel", compact=True)
-                yield Button("Save", variant="primary", id="save", compact=True)
+                yield Button(_("Cancel"), id="cancel", compact=True)
+                yield Button(_("Save"), variant="primary", id="save", compact=True)
 
     def _path_for(self, name: str) -> Path:
         """Where a preset of this name goes unless the path is edited."""
@@ -102,17 +103,17 @@ class SavePresetScreen(Modal[tuple[str, str, Path] | None]):
         path_text = self.query_one("#save-path", Input).value.strip()
         problem = self.query_one("#save-problem", Static)
         if not name:
-            problem.update("✗ give the preset a name")
+            problem.update(_("✗ give the preset a name"))
             return
         if not path_text:
-            problem.update("✗ give a path to save to, e.g. ~/presets/mine.toml")
+            problem.update(_("✗ give a path to save to, e.g. ~/presets/mine.toml"))
             return
         path = Path(path_text).expanduser()
         if path.suffix != ".toml":
-            problem.update("✗ the file name must end in .toml")
+            problem.update(_("✗ the file name must end in .toml"))
             return
         if path.is_dir():
-            problem.update(f"✗ {path} is a folder; add a file name ending in .toml")
+            problem.update(_("✗ {path} is a folder; add a file name ending in .toml").format(path=path))
             return
         description = self.query_one("#save-description", Input).value.strip()
         self.dismiss((name, description, path))

@@ -25,6 +25,7 @@ from nnbench.core import events as ev
 from nnbench.core.control import Steer, check_steer
 from nnbench.core.errors import NnbenchError
 from nnbench.core.format import fmt_lr
+from nnbench.core.i18n import N_, _
 from nnbench.core.text import printable
 from nnbench.tui.screens.modal import Modal
 
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 class SteerScreen(Modal[Steer | None]):
     """Dismisses with the ``Steer`` written to the run's control file, or None."""
 
-    HINT = "enter applies · esc cancels"
+    HINT = N_("enter applies · esc cancels")
     DEFAULT_CSS = """
     SteerScreen .row { height: auto; padding: 0 0 1 0; }
     SteerScreen .row Label { width: 16; }
@@ -62,36 +63,39 @@ class SteerScreen(Modal[Steer | None]):
         (the run answers a patience it can't use with a notice)."""
 
     def compose_dialog(self) -> ComposeResult:
-        lr_now = fmt_lr(self.learning_rate) if self.learning_rate is not None else "not known yet"
+        lr_now = fmt_lr(self.learning_rate) if self.learning_rate is not None else _("not known yet")
         with Vertical(classes="dialog", id="steer-dialog"):
-            yield Static(f"Steer {printable(self.run_id)}", classes="title", markup=False)
+            yield Static(_("Steer {run}").format(run=printable(self.run_id)), classes="title", markup=False)
             with Horizontal(classes="row"):
-                yield Label("learning rate")
+                yield Label(_("learning rate"))
                 yield Input(fmt_lr(self.learning_rate) if self.learning_rate else "",
-                            id="steer-lr", compact=True, placeholder="e.g. 1e-4")
-                yield Static(f"now {lr_now}", classes="now", markup=False)
+                            id="steer-lr", compact=True, placeholder=_("e.g. 1e-4"))
+                yield Static(_("now {value}").format(value=lr_now), classes="now", markup=False)
             with Horizontal(classes="row"):
-                yield Label("patience")
+                yield Label(_("patience"))
                 if self.patience is None and self.patience_known:
                     yield Input("", id="steer-patience", compact=True, disabled=True)
-                    yield Static("this run has no EarlyStopping", classes="now", markup=False)
+                    yield Static(_("this run has no EarlyStopping"), classes="now", markup=False)
                 elif self.patience is None:
                     yield Input("", id="steer-patience", compact=True, type="integer",
-                                placeholder="epochs")
-                    yield Static("known after the first epoch", classes="now", markup=False)
+                                placeholder=_("epochs"))
+                    yield Static(_("known after the first epoch"), classes="now", markup=False)
                 else:
                     yield Input(str(self.patience), id="steer-patience", compact=True,
                                 type="integer")
-                    monitor = f" (EarlyStopping on {printable(self.monitor)})" if self.monitor else ""
-                    yield Static(f"now {self.patience} epochs{monitor}", classes="now",
+                    now = _("now {n} epochs").format(n=self.patience)
+                    if self.monitor:
+                        now += " " + _("(EarlyStopping on {monitor})").format(
+                            monitor=printable(self.monitor))
+                    yield Static(now, classes="now",
                                  markup=False)
-            yield Static("Applied before the run's next batch (a paused run: when it resumes); "
-                         "marked on the curves and redone by the exported script.",
+            yield Static(_("Applied before the run's next batch (a paused run: when it resumes); "
+                           "marked on the curves and redone by the exported script."),
                          id="steer-note", markup=False)
             yield Static("", id="steer-problem", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel", compact=True)
-                yield Button("Apply", variant="primary", id="apply", compact=True)
+                yield Button(_("Cancel"), id="cancel", compact=True)
+                yield Button(_("Apply"), variant="primary", id="apply", compact=True)
 
     def on_mount(self) -> None:
         field = self.query_one("#steer-lr", Input)
@@ -121,20 +125,20 @@ class SteerScreen(Modal[Steer | None]):
         try:
             lr = float(lr_text) if lr_text else None
         except ValueError:
-            raise NnbenchError(f"the learning rate must be a number such as 1e-4, not "
-                               f"'{lr_text}'") from None
+            raise NnbenchError(_("the learning rate must be a number such as 1e-4, not "
+                                 "'{text}'").format(text=lr_text)) from None
         try:
             patience = int(patience_text) if patience_text else None
         except ValueError:
-            raise NnbenchError(f"patience must be a whole number of epochs, not "
-                               f"'{patience_text}'") from None
+            raise NnbenchError(_("patience must be a whole number of epochs, not "
+                                 "'{text}'").format(text=patience_text)) from None
         if lr is not None and self.learning_rate is not None and fmt_lr(lr) == fmt_lr(
                 self.learning_rate):
             lr = None  # unchanged: asking again would undo what ReduceLROnPlateau did
         if patience is not None and patience == self.patience:
             patience = None
         if lr is None and patience is None:
-            raise NnbenchError("nothing changed: type a new learning rate or patience, or esc")
+            raise NnbenchError(_("nothing changed: type a new learning rate or patience, or esc"))
         return check_steer(lr, patience)
 
     def _apply(self) -> None:
@@ -157,7 +161,7 @@ class SteerScreen(Modal[Steer | None]):
         except (OSError, NnbenchError) as exc:
             text = exc.message if isinstance(exc, NnbenchError) else (exc.strerror or str(exc))
             self.app.call_from_thread(self.query_one("#steer-problem", Static).update,
-                                      f"✗ could not reach the run: {text}")
+                                      _("✗ could not reach the run: {reason}").format(reason=text))
             return
         self.app.call_from_thread(self.dismiss, wish)
 
@@ -192,16 +196,17 @@ def open_steer(widget: Widget, state: RunState) -> None:
     why not. The run's answer arrives as its events."""
     screen = steer_screen_for(state)
     if screen is None:
-        widget.notify("No run is training here: Ctrl+R trains the preset, or watch a running one "
-                      "from the Runs tab.", severity="warning")
+        widget.notify(_("No run is training here: Ctrl+R trains the preset, or watch a running "
+                        "one from the Runs tab."), severity="warning")
         return
 
     def asked(wish: Steer | None) -> None:
         if wish is None:
             return
-        parts = [f"learning rate {fmt_lr(wish.learning_rate)}" if wish.learning_rate else "",
-                 f"patience {wish.patience}" if wish.patience is not None else ""]
-        widget.notify(f"Asked the run for {' and '.join(p for p in parts if p)}; it applies it "
-                      "before its next batch.", timeout=4)
+        parts = [_("learning rate {rate}").format(rate=fmt_lr(wish.learning_rate))
+                 if wish.learning_rate else "",
+                 _("patience {n}").format(n=wish.patience) if wish.patience is not None else ""]
+        widget.notify(_("Asked the run for {what}; it applies it before its next batch.").format(
+            what=_(" and ").join(p for p in parts if p)), timeout=4)
 
     widget.app.push_screen(screen, asked)

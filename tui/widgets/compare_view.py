@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from nnbench.core.i18n import _
 from nnbench.core.text import cell_cut, cell_width, printable
 from nnbench.tui.widgets.curve_chart import SERIES_COLORS, CurveChart
 
@@ -116,7 +117,8 @@ class CompareView(Widget):
         self.comparison = comparison
         status = self.query_one("#compare-status", Static)
         status.remove_class("-error")
-        notes = [f"{printable(run_id)} did not log {', '.join(printable(n) for n in names)}"
+        notes = [_("{run} did not log {names}").format(
+                     run=printable(run_id), names=", ".join(printable(n) for n in names))
                  for run_id, names in comparison.missing.items()]
         status.update(Text("; ".join(notes)))
         status.display = bool(notes)
@@ -135,7 +137,7 @@ class CompareView(Widget):
             chart.display = i < len(metrics)
             if i >= len(metrics):
                 continue
-            chart.clear(title=f"compare {metrics[i]}")
+            chart.clear(title=_("compare {metric}").format(metric=metrics[i]))
             # The whole legend on one border: the longest labels give way first.
             width = chart.size.width or self.size.width // 2
             labels = fit_labels([printable(run.label) for run in comparison.runs], width - 6)
@@ -148,11 +150,11 @@ class CompareView(Widget):
     def _fill_table(self, comparison: Any) -> None:
         table = self.query_one("#compare-diff", DataTable)
         table.clear(columns=True)
-        table.add_column("preset key", key="key")
+        table.add_column(_("preset key"), key="key")
         for j, run in enumerate(comparison.runs):
             table.add_column(Text(cell_cut(printable(run.label), 24)), key=f"run-{j}")
         rows = comparison.rows()
         if not rows:
-            table.add_row(Text("(the presets are the same)"), *[""] * len(comparison.runs))
+            table.add_row(Text(_("(the presets are the same)")), *[""] * len(comparison.runs))
         for key, values in rows:
             table.add_row(Text(printable(key)), *[Text(cell_cut(printable(v), 24)) for v in values])

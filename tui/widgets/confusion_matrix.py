@@ -16,6 +16,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
+from nnbench.core.i18n import _
 from nnbench.core.text import cell_cut, cell_pad, cell_width, printable
 
 _BASE = (40, 40, 48)
@@ -128,7 +129,7 @@ class ConfusionMatrix(Static):
     def _draw(self) -> None:
         e = self.evaluation
         if e is None or e.confusion is None:
-            self.update(Text("no confusion matrix: not a classification run" if e else ""))
+            self.update(Text(_("no confusion matrix: not a classification run") if e else ""))
             return
         width = self.content_size.width or 80
         self.update(render_confusion(e.confusion, e.class_names, e.per_class, width))

@@ -15,6 +15,7 @@ from textual.widgets import RichLog
 from nnbench.core import clock
 from nnbench.core.describe import describe
 from nnbench.core.events import Event
+from nnbench.core.i18n import _
 
 # kind -> Rich style; ANSI names so a 16-colour terminal shows them as meant.
 STYLES = {
@@ -58,7 +59,7 @@ class EventLog(RichLog):
                  classes: str | None = None) -> None:
         super().__init__(wrap=True, markup=False, highlight=False, max_lines=5000,
                          min_width=self.MIN_WRAP_WIDTH, name=name, id=id, classes=classes)
-        self.border_title = "Events"
+        self.border_title = _("Events")
         self.entries: list[tuple[str, str]] = []
         self._lines: list[Table] = []
         self._wrapped_at = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from nnbench.core import events as ev
 from nnbench.core.format import fmt_lr
+from nnbench.core.i18n import _
 from nnbench.core.run_state import RunState
 from nnbench.tui.widgets.curve_chart import (
     BEST_COLOR,
@@ -43,9 +44,9 @@ def steer_markers(state: RunState) -> list[tuple[float, str]]:
         if isinstance(change, ev.LearningRateChanged):
             label = f"lr {fmt_lr(change.new)}"
         else:
-            label = f"patience {change.new}"
+            label = _("patience {n}").format(n=change.new)
         if last and len(state.steering) > 1:
-            label = f"steered ×{len(state.steering)}, last {label}"
+            label = _("steered ×{n}, last {change}").format(n=len(state.steering), change=label)
         out.append((steer_x(change), label if last else ""))
     return out
 
@@ -63,15 +64,15 @@ def draw_run(state: RunState, loss_chart: CurveChart, metric_chart: CurveChart |
             _curve(metric_chart, state, metric, TRAIN_COLOR)
             _curve(metric_chart, state, f"val_{metric}", VAL_COLOR)
         else:  # no metric compiled: the learning rate is worth a look
-            metric_chart.clear(title="learning rate")
+            metric_chart.clear(title=_("learning rate"))
             _curve(metric_chart, state, "learning_rate", TRAIN_COLOR)
         charts.append(metric_chart)
     best, stopped = state.best, state.early_stopped
     for chart in charts:
         chart.set_marker("best", best[0] if best else None,
-                         f"best epoch {best[0]}" if best else "", BEST_COLOR)
-        chart.set_marker("stop", stopped.stopped_epoch if stopped else None,
-                         f"early stop {stopped.stopped_epoch}" if stopped else "", STOP_COLOR)
+                         _("best epoch {epoch}").format(epoch=best[0]) if best else "", BEST_COLOR)
+        stop_label = _("early stop {epoch}").format(epoch=stopped.stopped_epoch) if stopped else ""
+        chart.set_marker("stop", stopped.stopped_epoch if stopped else None, stop_label, STOP_COLOR)
         for i, (x, label) in enumerate(steer_markers(state)):
             chart.set_marker(f"steer{i}", x, label, STEER_COLOR)
         chart.replot()

@@ -26,11 +26,12 @@ from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
 from nnbench.core.events import SystemLoad
+from nnbench.core.i18n import N_, _
 from nnbench.core.run_state import RunState
 from nnbench.core.system_load import fmt_bytes, starved_gpus
 from nnbench.core.text import printable
 
-STARVED_NOTE = "GPU starved (log)"
+STARVED_NOTE = N_("GPU starved (log)")
 COMPACT_WIDTH = 24
 """Below this many columns (borders included) the panel shows values without sparklines."""
 
@@ -60,21 +61,25 @@ def load_rows(state: RunState) -> list[LoadRow]:
 
     rows = [
         LoadRow("process_cpu", "proc CPU", _percent(last("process_cpu")),
-                f"the training process and its children, % of one core ({load.cpu_count} cores)"),
+                _("the training process and its children, % of one core ({n} cores)").format(
+                    n=load.cpu_count)),
         LoadRow("process_rss", "proc RSS", fmt_bytes(last("process_rss")),
-                "the training process's resident memory, the epoch's peak"),
+                _("the training process's resident memory, the epoch's peak")),
     ]
     for gpu in load.gpus:  # before the host's rows: in a short panel they matter more
         name = printable(gpu.name)  # a driver's string: data, not markup
         rows.append(LoadRow(f"gpu{gpu.index}_util", f"GPU{gpu.index} use",
-                            _percent(last(f"gpu{gpu.index}_util")), f"{name}: utilisation, mean"))
+                            _percent(last(f"gpu{gpu.index}_util")),
+                            _("{gpu}: utilisation, mean").format(gpu=name)))
         rows.append(LoadRow(f"gpu{gpu.index}_memory", f"GPU{gpu.index} mem",
                             fmt_bytes(last(f"gpu{gpu.index}_memory")),
-                            f"{name}: memory in use, the epoch's peak, of {fmt_bytes(gpu.memory_total)}"))
+                            _("{gpu}: memory in use, the epoch's peak, of {total}").format(
+                                gpu=name, total=fmt_bytes(gpu.memory_total))))
     rows += [
-        LoadRow("host_cpu", "host CPU", _percent(last("host_cpu")), "the whole machine, % of all cores"),
+        LoadRow("host_cpu", "host CPU", _percent(last("host_cpu")), _("the whole machine, % of all cores")),
         LoadRow("host_ram", "host RAM", _percent(100 * last("host_ram") / max(load.host_ram_total, 1)),
-                f"the machine's RAM in use, the epoch's peak, of {fmt_bytes(load.host_ram_total)}"),
+                _("the machine's RAM in use, the epoch's peak, of {total}").format(
+                    total=fmt_bytes(load.host_ram_total))),
     ]
     return rows
 
@@ -154,7 +159,7 @@ class SystemLoadPanel(Widget):
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.border_title = "machine"
+        self.border_title = _("machine")
         self._drawn: SystemLoad | None = None
         self._drawn_state: RunState | None = None
         self._starved = False
@@ -162,7 +167,7 @@ class SystemLoadPanel(Widget):
         """Series key -> its row, in mount order."""
 
     def compose(self) -> ComposeResult:
-        yield Static("no load yet", id="load-note", markup=False)
+        yield Static(_("no load yet"), id="load-note", markup=False)
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width + 2 < COMPACT_WIDTH, "-compact")  # + the border
@@ -185,14 +190,14 @@ class SystemLoadPanel(Widget):
         note = self.query_one("#load-note", Static)
         if load is None:
             live = state.is_live or state.status == "starting"
-            note.update("no load yet" if live or not state.epoch else "load not recorded")
+            note.update(_("no load yet") if live or not state.epoch else _("load not recorded"))
             note.display = True
             self.remove_class("-starved")
             return
         if not load.partial:  # a live update of an epoch in flight is never called starved
             self._starved = bool(starved_gpus(load))
         self.set_class(self._starved, "-starved")
-        note.update(STARVED_NOTE if self._starved else "")
+        note.update(_(STARVED_NOTE) if self._starved else "")
         note.display = self._starved  # on top, so a short panel still shows it
         rows = load_rows(state)
         missing = [LoadLine(row.key) for row in rows if row.key not in self._lines]
