@@ -323,6 +323,12 @@ def _caption_lines(row: PictureRow) -> list[str]:
         for c in row.captions).rstrip() for k in range(count)]
 
 
+def picture_row_text(row: PictureRow) -> list[str]:
+    """The lines under a row of pictures: their labels, then their caption lines (a terminal
+    that draws the pictures with its own graphics protocol still writes these as text)."""
+    return [_labels(row)] + _caption_lines(row)
+
+
 def blocks_plain(blocks: list[Block]) -> str:
     """Blocks as plain text (pictures in shade characters, captions under their labels)."""
     out: list[str] = []

@@ -11,11 +11,13 @@ from typing import Any
 import keras  # noqa: F401
 from conftest import tiny_preset
 from test_tui_build import SIZE, app_on, text_of
+from textual.widgets import Static
 
 from nnbench.core.model import analyze
 from nnbench.core.preset import ModelSpec
 from nnbench.tui.screens.graph_screen import GraphScreen
 from nnbench.tui.widgets.data_preview import DataPreviewView
+from nnbench.tui.widgets.graphics import renderer
 
 
 async def _until(pilot: Any, ready: Any, what: str) -> None:
@@ -26,7 +28,8 @@ async def _until(pilot: Any, ready: Any, what: str) -> None:
 
 
 def _shown(view: DataPreviewView) -> str:
-    return "\n".join(strip.text for strip in view.render_lines(view.region.reset_offset))
+    return "\n".join(strip.text for part in view.query(Static)
+                     for strip in part.render_lines(part.region.reset_offset))
 
 
 async def test_the_data_tab_shows_class_balance_and_pictures_after_l(runs_dir: Path) -> None:
@@ -42,6 +45,7 @@ async def test_the_data_tab_shows_class_balance_and_pictures_after_l(runs_dir: P
         assert view.preview is not None and view.preview.info is app.data_info
         shown = _shown(view)
         assert "Class balance" in shown and "train 1,149" in shown
+        assert view.pictures == "halfblocks" == renderer(), "a headless app never asks"
         assert "▀" in shown, "pictures in half-blocks"
         assert "0        1        2" in shown, "labels under the pictures"
 

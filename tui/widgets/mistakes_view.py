@@ -14,22 +14,17 @@ from textual.events import Resize
 from textual.message import Message
 from textual.widgets import Static
 
-from nnbench.tui.widgets.data_preview import RenderedLines
+from nnbench.tui.widgets.rendered_lines import RenderedLines, render_lines
 
 
 def render_blocks(items: list[Any], width: int) -> RenderedLines:
     """``items`` drawn as finished lines of segments for ``width`` columns (any thread)."""
-    from rich.console import Console
-
     from nnbench.core.evaluate_draw import sample_blocks
     from nnbench.core.preview_draw import blocks_rich
 
     blocks = sample_blocks(items, width, all_columns=True) or ["no mistakes with these filters"]
     wide = max([width] + [len(b) for b in blocks if isinstance(b, str)])
-    console = Console(width=wide, color_system="truecolor", force_terminal=True,
-                      legacy_windows=False)
-    options = console.options.update(width=wide, no_wrap=True)
-    return RenderedLines(console.render_lines(blocks_rich(blocks), options, pad=False))
+    return render_lines(blocks_rich(blocks), wide)
 
 
 class MistakesView(Static):

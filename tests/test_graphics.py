@@ -1,0 +1,170 @@
+"""Pictures with the terminal's own graphics protocol (textual-image) where it has one, half-blocks
+everywhere else; the terminal is asked only when that is safe, and never at import."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import termios
+import time
+from fcntl import ioctl
+from struct import pack
+from typing import Any
+
+import pytest
+from conftest import tiny_preset
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+from nnbench.core.data import load_data
+from nnbench.core.preview import build_preview
+from nnbench.tui.widgets.data_preview import DataPreviewView
+from nnbench.tui.widgets.graphics import choose_renderer, may_ask
+
+TTY = {"TERM": "xterm-256color"}
+
+
+@pytest.mark.parametrize(("environ", "stdin_tty", "stdout_tty", "asks"), [
+    (TTY, True, True, True),
+    ({"TERM": "xterm-kitty", "TERM_PROGRAM": "WezTerm"}, True, True, True),
+    ({**TTY, "TMUX": "/tmp/tmux-0/default,1,0"}, True, True, False),
+    ({"TERM": "tmux-256color"}, True, True, False),
+    ({"TERM": "screen-256color"}, True, True, False),
+    ({**TTY, "STY": "1.pts-0.host"}, True, True, False),
+    ({"TERM": "dumb"}, True, True, False),
+    ({"TERM": "linux"}, True, True, False),  # the Linux console prints Kitty's query
+    ({}, True, True, False),
+    (TTY, False, True, False),  # the answer would never come: stdin is a pipe
+    (TTY, True, False, False),  # output to a file or a pipe
+    ({**TTY, "NNBENCH_PICTURES": "halfblocks"}, True, True, False),
+])
+def test_the_terminal_is_asked_only_where_that_is_safe(
+        environ: dict[str, str], stdin_tty: bool, stdout_tty: bool, asks: bool) -> None:
+    assert may_ask(environ, stdin_tty, stdout_tty) is asks
+
+
+@pytest.mark.parametrize(("picked", "drawn"), [
+    ("textual_image.renderable.sixel", "sixel"),
+    ("textual_image.renderable.tgp", "kitty"),
+    ("textual_image.renderable.halfcell", "halfblocks"),
+    ("textual_image.renderable.unicode", "halfblocks"),
+    (None, "halfblocks"),
+])
+def test_the_librarys_pick_decides_how_pictures_are_drawn(picked: str | None, drawn: str) -> None:
+    assert choose_renderer(picked) == drawn
+
+
+_ASK = "from nnbench.tui.widgets.graphics import ask_terminal; import sys; " \
+       "sys.stderr.write('drawn=' + ask_terminal())"
+_DA1 = b"\x1b[c"
+_KITTY_QUERY = b"\x1b_G"
+
+
+def _ask_on_a_terminal(answers: dict[bytes, bytes]) -> tuple[str, bytes]:
+    """Run ``ask_terminal()`` in a fresh interpreter on a pseudo-terminal that plays a terminal:
+    it answers each query in ``answers`` it sees (others get no answer). Returns what the child
+    chose and everything it wrote to the terminal."""
+    master, slave = pty.openpty()
+    ioctl(slave, termios.TIOCSWINSZ, pack("HHHH", 40, 120, 1200, 800))  # 10 x 20 pixel cells
+    env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "STY", "NNBENCH_PICTURES")}
+    child = subprocess.Popen([sys.executable, "-c", _ASK], stdin=slave, stdout=slave,
+                             stderr=subprocess.PIPE, env={**env, "TERM": "xterm-256color"})
+    os.close(slave)
+    written, answered = b"", set()
+    deadline = time.monotonic() + 60
+    while child.poll() is None and time.monotonic() < deadline:
+        if select.select([master], [], [], 0.05)[0]:
+            try:
+                written += os.read(master, 4096)
+            except OSError:
+                break
+        for query, answer in answers.items():
+            if query in written and query not in answered:
+                answered.add(query)
+                os.write(master, answer)
+    child.wait(timeout=60)
+    os.close(master)
+    err = child.stderr.read().decode() if child.stderr else ""
+    assert "drawn=" in err, err
+    return err.split("drawn=")[-1], written
+
+
+@pytest.mark.parametrize(("answers", "drawn"), [
+    ({_DA1: b"\x1b[?62;4;22c"}, "sixel"),  # device attributes with 4: Sixel (xterm, foot)
+    ({_DA1: b"\x1b[?62;22c", _KITTY_QUERY: b"\x1b_Gi=31;OK\x1b\\"}, "kitty"),
+    ({_DA1: b"\x1b[?62;22c"}, "halfblocks"),  # neither (GNOME Terminal): Kitty's query times out
+    ({}, "halfblocks"),  # a terminal that answers nothing
+])
+def test_a_terminal_s_answer_picks_its_protocol(answers: dict[bytes, bytes], drawn: str) -> None:
+    chosen, written = _ask_on_a_terminal(answers)
+    assert chosen == drawn
+    assert _DA1 in written, "textual-image asks with ESC [ c (its detection changed?)"
+
+
+def test_a_pipe_is_never_asked_and_the_app_imports_no_graphics() -> None:
+    """Importing the app and asking with stdout a pipe (the tests, ``nnbench data`` into a file)
+    writes nothing and does not even load textual-image."""
+    code = ("import sys; import nnbench.tui.app; from nnbench.tui.widgets.graphics import "
+            "ask_terminal; sys.stderr.write(ask_terminal() + ' ' + "
+            "str(any(m.startswith('textual_image') for m in sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], stdin=subprocess.DEVNULL,
+                          capture_output=True, timeout=120, env={**os.environ, **TTY})
+    assert done.stderr.decode().splitlines()[-1] == "halfblocks False", done.stderr.decode()
+    assert done.stdout == b""
+
+
+class _PreviewApp(App[None]):
+    def __init__(self, pictures: Any) -> None:
+        super().__init__()
+        self.pictures = pictures
+
+    def compose(self) -> ComposeResult:
+        yield DataPreviewView(id="preview", pictures=self.pictures)
+
+
+@pytest.mark.skipif(sys.__stdout__ is not None and sys.__stdout__.isatty(),
+                    reason="textual-image asks the terminal when imported with stdout a terminal")
+async def test_a_sixel_terminal_gets_the_digits_as_sixel_widgets_with_their_labels() -> None:
+    from textual_image.widget import SixelImage
+
+    preset = tiny_preset(data={"source": "sklearn:digits", "scaling": "none"})
+    preview = build_preview(load_data(preset.data, preset.fit), preset.data)
+    async with _PreviewApp("sixel").run_test(size=(120, 40)) as pilot:
+        view = pilot.app.query_one(DataPreviewView)
+        view.show(preview)
+        deadline = time.monotonic() + 30
+        while view._drawn_width == 0:
+            assert time.monotonic() < deadline, "the preview was never drawn"
+            await pilot.pause(0.05)
+        await pilot.pause()
+        images = list(view.query(SixelImage))
+        assert len(images) == len(preview.pictures) == 64
+        assert {(i.styles.width.value, i.styles.height.value) for i in images} == {(8, 4)}
+        first_row = images[0].parent
+        assert first_row is not None and len(first_row.children) == 13, "as many as fit 120"
+        assert [(i.region.x, i.size) for i in first_row.children][:2] == [
+            (0, (8, 4)), (9, (8, 4))], "in the cells the half-blocks take, a gap between"
+        text = "\n".join(s.content.plain_text() for s in view.query(Static))
+        assert "Class balance" in text and "0        1        2" in text, "labels as text"
+        assert "▀" not in text, "no half-blocks besides the pictures"
+        inner = images[0].children[0]
+        strips = inner.render_lines(inner.region.reset_offset)
+        assert any("\x1bP" in seg.text for strip in strips for seg in strip), "a Sixel image"
+
+
+def test_a_kitty_terminal_gets_kitty_widgets() -> None:
+    code = ("from PIL import Image; from nnbench.tui.widgets.graphics import picture_widget; "
+            "w = picture_widget(Image.new('RGB', (8, 8)), 'kitty', width=8, height=4); "
+            "print(type(w).__module__, type(w).__name__, w.styles.width, w.styles.height)")
+    done = subprocess.run([sys.executable, "-c", code], stdin=subprocess.DEVNULL,
+                          capture_output=True, timeout=120, text=True)
+    assert done.stdout.split() == ["textual_image.widget", "TGPImage", "8", "4"], done.stderr
+
+
+def test_where_the_tests_run_pictures_are_half_blocks() -> None:
+    from nnbench.tui.widgets import graphics
+
+    assert graphics.renderer() == "halfblocks" and DataPreviewView().pictures == "halfblocks"
