@@ -10,17 +10,16 @@ A watcher thread keeps an incremental index of the folder (core.runs.RunIndex: o
 unless its summary changed) and posts only what changed; rows are updated in place, never rebuilt,
 so a run trained elsewhere appears and grows by itself within about a second. The selected run's
 charts come from the run model (core.run_state, replayed from events.jsonl in a thread): the same
-series, best epoch and early-stop marker the Train view draws.
+series, best epoch and early-stop marker the Train view draws. The list itself is
+``widgets.runs_table.RunsTable``; what the keys do is ``runs_pane_actions.RunsPaneActions``.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -29,59 +28,19 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from nnbench.core.format import fmt_seconds, fmt_value
 from nnbench.core.run_state import RunState
 from nnbench.core.runs import RunRecord
-from nnbench.core.text import cell_cut, printable
+from nnbench.core.text import printable
+from nnbench.tui.screens.runs_pane_actions import RunsPaneActions
 from nnbench.tui.widgets.curve_chart import CurveChart
 from nnbench.tui.widgets.run_charts import draw_run
+from nnbench.tui.widgets.runs_table import KEYS_HINT, RunsTable
 
-STATUS_STYLE = {
-    "finished": ("✔ finished", "green"),
-    "stopped": ("■ stopped", "yellow"),
-    "failed": ("✘ failed", "bold red"),
-    "interrupted": ("⚠ interrupted", "bold magenta"),
-    "running": ("● running", "cyan"),
-    "unreadable": ("? unreadable", "red"),
-}
-NOTE_CELLS = 24
-"""The most of a run's note (what was edited) the list shows beside its id."""
 WATCH_SECONDS = 0.5
 """How often the watcher looks at the runs folder (a stat per run)."""
-COLUMNS = (("run", "run"), ("status", "status"), ("epochs", "epochs"), ("params", "params"),
-           ("best", "best"), ("test", "test"), ("time", "time"), ("started", "started"))
 
 
-def status_text(status: str) -> Text:
-    label, style = STATUS_STYLE.get(status, (printable(status), ""))
-    return Text(label, style=style)
-
-
-def _started(iso: str | None) -> str:
-    if not iso:
-        return ""
-    try:
-        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
-    except (ValueError, TypeError):
-        return printable(iso)
-
-
-def _best(record: RunRecord) -> str:
-    """'0.1794 @30', and the monitor's name when it isn't val_loss."""
-    if record.best_value is None or record.best_epoch is None:
-        return ""
-    name = "" if record.monitor in (None, "val_loss") else f" {printable(record.monitor)}"
-    return f"{fmt_value(record.best_value)} @{record.best_epoch}{name}"
-
-
-def _test(metrics: dict[str, float]) -> str:
-    """'accuracy 0.9611  loss 0.1234': the metrics first, the loss last."""
-    keys = sorted(metrics, key=lambda k: (k == "loss", k))
-    return "  ".join(f"{printable(k)} {fmt_value(metrics[k])}" for k in keys
-                     if metrics[k] is not None)
-
-
-class RunsPane(Widget):
+class RunsPane(RunsPaneActions, Widget):
     """A table of runs; the highlighted run's curves; marked runs compared."""
 
     DEFAULT_CSS = """
@@ -179,9 +138,9 @@ class RunsPane(Widget):
         self._refresh = threading.Event()
 
     def compose(self) -> ComposeResult:
-        table: DataTable = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        table = RunsTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         table.border_title = "Runs"
-        table.border_subtitle = "␣ mark · c compare · ⏎ watch · v evaluate · r resume · o clone"
+        table.border_subtitle = KEYS_HINT
         yield table
         yield Static("", id="runs-empty", markup=False)
         with Horizontal(id="runs-charts"):
@@ -189,8 +148,7 @@ class RunsPane(Widget):
             yield CurveChart("metric", id="run-metric-chart", empty_text="select a run")
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.table.add_column(label, key=key)
+        self.table.add_run_columns()
         self._watch(self._root(), self._stop, self._refresh)
 
     def on_unmount(self) -> None:
@@ -202,8 +160,8 @@ class RunsPane(Widget):
         self.set_class(self.size.height < 26, "-short")
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#runs-table", DataTable)
+    def table(self) -> RunsTable:
+        return self.query_one("#runs-table", RunsTable)
 
     @property
     def loss_chart(self) -> CurveChart:
@@ -259,28 +217,14 @@ class RunsPane(Widget):
 
     def on_runs_pane_runs_changed(self, message: RunsChanged) -> None:
         table = self.table
-        added = False
         with self.app.batch_update():
             for run_id in message.removed:
                 self.records.pop(run_id, None)
                 if run_id in self.marked:
                     self.marked.remove(run_id)
-                if run_id in table.rows:
-                    table.remove_row(run_id)
             for record in message.changed:
                 self.records[record.run_id] = record
-                cells = self._cells(record)
-                if record.run_id in table.rows:
-                    for (key, _), cell in zip(COLUMNS, cells, strict=True):
-                        table.update_cell(record.run_id, key, cell, update_width=True)
-                else:
-                    table.add_row(*cells, key=record.run_id)
-                    added = True
-            if added:
-                keep = self.selected
-                table.sort("run", key=lambda cell: cell.plain[2:], reverse=True)
-                if keep in table.rows:
-                    table.move_cursor(row=table.get_row_index(keep), animate=False)
+            table.show_changes(message.changed, message.removed, self.marked, keep=self.selected)
             root = printable(self._root())
             table.border_title = f"Runs ({len(self.records)}) in {root}"
             empty = self.query_one("#runs-empty", Static)
@@ -294,26 +238,8 @@ class RunsPane(Widget):
         elif any(r.run_id == self.selected for r in message.changed):
             self._select(self.selected)  # it grew: draw its new epochs
 
-    def _cells(self, record: RunRecord) -> list[Text]:
-        run = Text("● " if record.run_id in self.marked else "  ", style="bold")
-        run.append(printable(record.run_id))
-        if record.note:  # what was edited: runs of one preset told apart at a glance
-            run.append(" " + cell_cut(printable(record.note), NOTE_CELLS), style="italic")
-        if record.unreadable:
-            return [run, status_text("unreadable"), Text(""), Text(""), Text(""),
-                    Text(printable(record.unreadable), style="red"), Text(""), Text("")]
-        epochs = f"{record.epochs_done}/{record.epochs}" if record.epochs else str(record.epochs_done)
-        params = f"{record.params:,}" if record.params is not None else ""
-        duration = fmt_seconds(record.duration_s) if record.duration_s is not None else ""
-        return [run, status_text(record.status), Text(epochs, justify="right"),
-                Text(params, justify="right"), Text(_best(record)), Text(_test(record.test_metrics)),
-                Text(duration, justify="right"), Text(_started(record.started))]
-
     def _row_run(self, row: int) -> str | None:
-        table = self.table
-        if not table.row_count or row < 0:
-            return None
-        return str(table.coordinate_to_cell_key((min(row, table.row_count - 1), 0)).row_key.value)
+        return self.table.run_at(row)
 
     def _cursor_run(self) -> str | None:
         return self._row_run(self.table.cursor_row) if self.records else None
@@ -351,110 +277,3 @@ class RunsPane(Widget):
         self.metric_chart.empty_text = "no metric besides the loss"
         with self.app.batch_update():
             draw_run(message.state, self.loss_chart, self.metric_chart)
-
-    # --- actions ------------------------------------------------------------------------------
-
-    def _folder(self, run_id: str | None) -> Path | None:
-        record = self.records.get(run_id) if run_id else None
-        return Path(record.path) if record is not None else None
-
-    def action_toggle_mark(self) -> None:
-        run_id = self._cursor_run()
-        if run_id is None:
-            return
-        if run_id in self.marked:
-            self.marked.remove(run_id)
-        else:
-            self.marked.append(run_id)
-        self.table.update_cell(run_id, "run", self._cells(self.records[run_id])[0])
-        count = len(self.marked)
-        self.table.border_subtitle = (f"{count} marked · c compares them" if count else
-                                      "␣ mark · c compare · ⏎ watch · v evaluate · r resume · o clone")
-
-    def action_clear_marks(self) -> None:
-        marked, self.marked = self.marked, []
-        for run_id in marked:
-            if run_id in self.records:
-                self.table.update_cell(run_id, "run", self._cells(self.records[run_id])[0])
-        self.table.border_subtitle = "␣ mark · c compare · ⏎ watch · v evaluate · r resume · o clone"
-
-    def action_compare(self) -> None:
-        from nnbench.tui.screens.compare_screen import CompareScreen
-
-        folders = [f for f in (self._folder(r) for r in self.marked) if f is not None]
-        if len(folders) < 2:
-            self.notify("Mark two or more runs with space first.", severity="warning")
-            return
-        self.app.push_screen(CompareScreen(folders))
-
-    def action_watch(self) -> None:
-        folder = self._folder(self._cursor_run())
-        attach = getattr(self.app, "attach_run", None)
-        if folder is not None and attach is not None:
-            attach(folder)
-
-    def action_evaluate(self) -> None:
-        from nnbench.tui.screens.evaluate_screen import EvaluateScreen
-
-        run_id = self._cursor_run()
-        record = self.records.get(run_id) if run_id else None
-        if record is None or record.unreadable:
-            return
-        if record.status == "running":
-            self.notify("The run is still training; evaluate it once it ends.", severity="warning")
-            return
-        self.app.push_screen(EvaluateScreen(record.path))
-
-    def action_resume(self) -> None:
-        run_id = self._cursor_run()
-        record = self.records.get(run_id) if run_id else None
-        resume = getattr(self.app, "resume_run", None)
-        if record is None or resume is None:
-            return
-        if record.status in ("running", "finished", "unreadable"):
-            why = {"running": "it is still training (⏎ watches it)",
-                   "finished": "it finished all its epochs; o clones its preset to train again",
-                   "unreadable": printable(record.unreadable or "it can't be read")}[record.status]
-            self.notify(f"{printable(record.run_id)} can't be resumed: {why}", severity="warning",
-                        markup=False)
-            return
-        resume(Path(record.path))
-
-    def action_clone(self) -> None:
-        folder = self._folder(self._cursor_run())
-        clone = getattr(self.app, "clone_run", None)
-        if folder is not None and clone is not None:
-            clone(folder)
-
-    def action_refresh_runs(self) -> None:
-        self.refresh_runs()
-
-    def action_delete_run(self) -> None:
-        run_id = self._cursor_run()
-        if run_id is None:
-            return
-        from nnbench.tui.screens.confirm import ConfirmScreen
-
-        def delete(confirmed: bool | None) -> None:
-            if confirmed:
-                self._delete(run_id)
-
-        self.app.push_screen(ConfirmScreen(
-            "Delete run?", f"Delete {printable(run_id)} and everything in its folder (history, "
-            "events, models)? This cannot be undone.", yes="Delete"), delete)
-
-    @work(thread=True, exit_on_error=False, group="runs-delete", description="Deleting a run")
-    def _delete(self, run_id: str) -> None:
-        from nnbench.core.errors import NnbenchError
-        from nnbench.core.runs import RunStore
-
-        try:
-            RunStore(self._root()).delete(run_id)
-        except (NnbenchError, OSError) as exc:
-            self.app.call_from_thread(self.notify, printable(str(exc)), title="Run not deleted",
-                                      severity="error", markup=False)
-            return
-        if run_id in self.marked:
-            self.marked.remove(run_id)
-        self.app.call_from_thread(self.notify, f"deleted {printable(run_id)}", markup=False)
-        self.refresh_runs()
