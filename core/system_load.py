@@ -13,8 +13,9 @@ runs, a partial one every ``LIVE_SECONDS`` from the throttled batch events, so t
 an epoch shorter than a sample's interval gets one reading of its own (~0.3 ms) there. Every
 event is emitted from the training thread: the run store's writers are not shared with the sampler.
 
-``starved_gpus`` is the one rule for "the GPU waits for Python": the run's busiest GPU stays below
-``STARVED_UTIL`` percent while the training process keeps about a core busy (``FEEDING_CPU``).
+``starved_gpus`` is the one rule for "the GPU waits for Python" (core/system_load_report.py, with
+what else a SystemLoad says: its series values, its system.csv row, memory as written); a reading
+and an epoch's sums of them are core/system_load_epoch.py's. Both are importable from here.
 """
 
 from __future__ import annotations
@@ -26,11 +27,27 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nnbench.core.events import BatchProgress, EpochEnded, Event, GpuLoad, RunFinished, SystemLoad
+from nnbench.core.events import BatchProgress, EpochEnded, Event, RunFinished, SystemLoad
+from nnbench.core.system_load_epoch import EpochWindow, GpuSample, Sample
+from nnbench.core.system_load_report import (
+    FEEDING_CPU,
+    MIN_SAMPLES,
+    STARVED_UTIL,
+    csv_row,
+    fmt_bytes,
+    load_points,
+    starved_gpus,
+    starved_text,
+)
+
+__all__ = [
+    "ENV_SWITCH", "FEEDING_CPU", "LIVE_SECONDS", "MIN_SAMPLES", "SAMPLE_SECONDS", "STARVED_UTIL",
+    "SYSTEM_CSV", "TREE_EVERY", "GpuSample", "LoadSampler", "Sample", "SystemMonitor", "csv_row",
+    "fmt_bytes", "load_nvml", "load_points", "starved_gpus", "starved_text",
+]
 
 log = logging.getLogger(__name__)
 
@@ -41,36 +58,10 @@ LIVE_SECONDS = 5.0
 TREE_EVERY = 10
 """Samples between two looks for new child processes: psutil scans every pid on the host for
 that (2-3 ms of CPU with ~130 processes), so only the sampler's thread does it, this seldom."""
-STARVED_UTIL = 30.0
-"""A GPU busy less than this percentage of an epoch is waiting for its input..."""
-FEEDING_CPU = 80.0
-"""...when the training process meanwhile keeps this much of a core busy (percent): Python feeds it."""
-MIN_SAMPLES = 5
-"""Fewer samples than this (an epoch of a few seconds) are too few to call a GPU starved."""
 ENV_SWITCH = "NNBENCH_SYSTEM_LOAD"
 """Set to ``off`` (or 0) to train without sampling the machine's load (no SystemLoad events)."""
 SYSTEM_CSV = "system.csv"
 """The run folder's per-epoch table of SystemLoad's means and peaks, beside Keras's history.csv."""
-
-
-@dataclass(frozen=True)
-class GpuSample:
-    index: int
-    name: str
-    util: float
-    memory_used: int
-    memory_total: int
-    used_by_run: bool | None
-
-
-@dataclass(frozen=True)
-class Sample:
-    process_cpu: float
-    process_rss: int
-    host_cpu: float
-    host_ram: int
-    host_ram_total: int
-    gpus: list[GpuSample] = field(default_factory=list)
 
 
 def load_nvml() -> Any | None:
@@ -192,55 +183,6 @@ class LoadSampler:
             self.gpus.close()
 
 
-def _round(key: str, value: float) -> float:
-    return float(round(value)) if key.endswith(("rss", "ram", "memory")) else round(value, 1)
-
-
-class _Window:
-    """Sums and peaks of the samples of one epoch."""
-
-    def __init__(self) -> None:
-        self.n = 0
-        self.sums: dict[str, float] = {}
-        self.peaks: dict[str, float] = {}
-        self.last: Sample | None = None
-
-    def add(self, sample: Sample) -> None:
-        self.n += 1
-        self.last = sample
-        values = {"process_cpu": sample.process_cpu, "process_rss": sample.process_rss,
-                  "host_cpu": sample.host_cpu, "host_ram": sample.host_ram}
-        for gpu in sample.gpus:
-            values[f"gpu{gpu.index}_util"] = gpu.util
-            values[f"gpu{gpu.index}_memory"] = gpu.memory_used
-        for key, value in values.items():
-            self.sums[key] = self.sums.get(key, 0.0) + value
-            self.peaks[key] = max(self.peaks.get(key, value), value)
-
-    def load(self, epoch: int, cpu_count: int, partial: bool) -> SystemLoad:
-        n, last = self.n, self.last
-        assert last is not None
-
-        # Percentages to a tenth, bytes whole: events.jsonl gets a line per epoch, kept short.
-        def mean(key: str) -> float:
-            return _round(key, self.sums.get(key, 0.0) / n)
-
-        def peak(key: str) -> float:
-            return _round(key, self.peaks.get(key, 0.0))
-
-        gpus = [GpuLoad(index=g.index, name=g.name, util_mean=mean(f"gpu{g.index}_util"),
-                        util_peak=peak(f"gpu{g.index}_util"),
-                        memory_mean=mean(f"gpu{g.index}_memory"),
-                        memory_peak=peak(f"gpu{g.index}_memory"), memory_total=g.memory_total,
-                        used_by_run=g.used_by_run) for g in last.gpus]
-        return SystemLoad(
-            epoch=epoch, samples=n, cpu_count=cpu_count,
-            process_cpu_mean=mean("process_cpu"), process_cpu_peak=peak("process_cpu"),
-            process_rss_mean=mean("process_rss"), process_rss_peak=peak("process_rss"),
-            host_cpu_mean=mean("host_cpu"), host_cpu_peak=peak("host_cpu"),
-            host_ram_mean=mean("host_ram"), host_ram_peak=peak("host_ram"),
-            host_ram_total=last.host_ram_total, gpus=gpus, partial=partial)
-
 
 class SystemMonitor:
     """A Trainer listener: samples on its own thread, emits SystemLoad on the training thread.
@@ -258,7 +200,7 @@ class SystemMonitor:
         self.live_seconds = live_seconds
         self.stop = threading.Event()
         self.lock = threading.Lock()
-        self.window = _Window()
+        self.window = EpochWindow()
         self.last_live = time.monotonic()
         self.thread: threading.Thread | None = None
 
@@ -314,7 +256,7 @@ class SystemMonitor:
                 return
             load = window.load(epoch, self.sampler.cpu_count, partial)
             if not partial:
-                self.window = _Window()
+                self.window = EpochWindow()
         self.emit(load)
         if not partial and self.csv_path is not None:
             self._write_row(load)
@@ -341,65 +283,3 @@ class SystemMonitor:
             thread.join(timeout=2 * self.interval + 1)
         if self.sampler is not None:
             self.sampler.close()
-
-
-def csv_row(load: SystemLoad) -> dict[str, float | int]:
-    """system.csv's columns: the epoch, then each quantity's mean and peak (memory in bytes)."""
-    row: dict[str, float | int] = {"epoch": load.epoch, "samples": load.samples}
-    for key in ("process_cpu", "process_rss", "host_cpu", "host_ram"):
-        row[f"{key}_mean"] = round(getattr(load, f"{key}_mean"), 3)
-        row[f"{key}_peak"] = round(getattr(load, f"{key}_peak"), 3)
-    for gpu in load.gpus:
-        for key in ("util_mean", "util_peak", "memory_mean", "memory_peak"):
-            row[f"gpu{gpu.index}_{key}"] = round(getattr(gpu, key), 3)
-    return row
-
-
-def load_points(load: SystemLoad) -> dict[str, float]:
-    """The run model's series values for one SystemLoad: CPU and utilisation by their epoch means,
-    memory by its peaks (what runs out is the peak)."""
-    points = {"process_cpu": load.process_cpu_mean, "process_rss": load.process_rss_peak,
-              "host_cpu": load.host_cpu_mean, "host_ram": load.host_ram_peak}
-    for gpu in load.gpus:
-        points[f"gpu{gpu.index}_util"] = gpu.util_mean
-        points[f"gpu{gpu.index}_memory"] = gpu.memory_peak
-    return points
-
-
-def starved_gpus(load: SystemLoad) -> list[GpuLoad]:
-    """The run's GPUs when even the busiest of them idled through the epoch while the process kept
-    a core busy (the input pipeline sets the pace); [] otherwise.
-
-    The run's GPUs are those NVML lists the process on, or all of them when it lists it on none
-    (in a container NVML sees other pids). The busiest decides: TensorFlow opens every visible GPU
-    but computes on one unless a strategy spreads the work, and the idle others are not starved."""
-    if load.partial or load.samples < MIN_SAMPLES or not load.gpus:
-        return []
-    if load.process_cpu_mean < FEEDING_CPU:
-        return []
-    gpus = [g for g in load.gpus if g.used_by_run] or list(load.gpus)
-    if max(g.util_mean for g in gpus) >= STARVED_UTIL:
-        return []
-    return gpus
-
-
-def starved_text(load: SystemLoad) -> str | None:
-    """The words for a starved epoch (core/describe.py puts them in the run's log), or None."""
-    gpus = starved_gpus(load)
-    if not gpus:
-        return None
-    names = ", ".join(f"GPU {g.index} ({g.name}) {g.util_mean:.0f}%" for g in gpus)
-    cores = load.process_cpu_mean / 100
-    return (f"epoch {load.epoch}: the GPU is starved: busy only {names} on average while the "
-            f"training process kept {cores:.1f} CPU cores busy; Python's input feeding sets the "
-            "pace, not the GPU: a larger fit.batch_size, or data prefetched and cached (tf.data), "
-            "feeds it faster")
-
-
-def fmt_bytes(size: float) -> str:
-    """Memory as the load panel shows it: 812M, 1.2G, 25G."""
-    for unit, scale in (("T", 1 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
-        if size >= scale:
-            value = size / scale
-            return f"{value:.1f}{unit}" if value < 10 else f"{value:.0f}{unit}"
-    return f"{size:.0f}B"
