@@ -41,6 +41,7 @@ from nnbench.core.cli_run import add_run_commands, cmd_attach, cmd_resume, cmd_s
 from nnbench.core.cli_show import add_show_commands
 from nnbench.core.cli_steer import add_steer_command
 from nnbench.core.errors import NnbenchError
+from nnbench.core.i18n import _
 from nnbench.core.text import printable
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 def add_open_command(sub: Subcommands, runs_dir: argparse.ArgumentParser) -> None:
     """``nnbench open``: what ``nnbench`` and ``nnbench PRESET`` are routed to."""
-    tui = sub.add_parser("open", parents=[runs_dir], help="open the full-screen app (the default)")
+    tui = sub.add_parser("open", parents=[runs_dir], help=_("open the full-screen app (the default)"))
     tui.add_argument("preset", nargs="?", metavar="PRESET|PATH")
     tui.set_defaults(func=cmd_tui)
 
@@ -82,14 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnbench",
         usage="nnbench [-h] [PRESET|PATH]\n       nnbench COMMAND ...",
-        description="A terminal workbench for training Keras models. With no command, opens the "
-                    "full-screen app on PRESET (a bundled or saved preset's name, or a .toml "
-                    "file; default: digits-mlp).",
+        description=_("A terminal workbench for training Keras models. With no command, opens the "
+                      "full-screen app on PRESET (a bundled or saved preset's name, or a .toml "
+                      "file; default: digits-mlp)."),
     )
     runs_dir = argparse.ArgumentParser(add_help=False)
     runs_dir.add_argument("--runs-dir", metavar="D",
-                          help="where runs are stored (default: $NNBENCH_RUNS_DIR or "
-                               "~/.local/share/nnbench/runs)")
+                          help=_("where runs are stored (default: $NNBENCH_RUNS_DIR or "
+                                 "~/.local/share/nnbench/runs)"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add_commands in COMMAND_GROUPS:
         add_commands(sub, runs_dir)
@@ -139,7 +140,9 @@ def main(argv: Sequence[str] | None = None, *, open_app: AppOpener | None = None
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        print(f"\nnnbench: interrupted after {time.monotonic() - started:.0f}s", file=sys.stderr)
+        seconds = f"{time.monotonic() - started:.0f}"
+        print("\nnnbench: " + _("interrupted after {seconds}s").format(seconds=seconds),
+              file=sys.stderr)
         return 130
 
 
