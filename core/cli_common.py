@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from nnbench.core.errors import NnbenchError
+from nnbench.core.i18n import _
 
 if TYPE_CHECKING:
     Subcommands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]  # noqa: SLF001
@@ -36,8 +37,9 @@ def set_app_opener(opener: AppOpener | None) -> None:
 
 def open_app(preset: str | None, runs_dir: Path | None, attach: Path | None) -> int:
     if _app_opener is None:
-        raise NnbenchError("this entry point has no screen; run `nnbench` (or python -m nnbench.tui) "
-                           "to open the app, or use a headless command (nnbench --help)")
+        raise NnbenchError(_("this entry point has no screen; run `nnbench` (or python -m "
+                             "nnbench.tui) to open the app, or use a headless command (nnbench "
+                             "--help)"))
     return _app_opener(preset, runs_dir, attach)
 
 
@@ -49,5 +51,5 @@ def runs_dir_of(args: argparse.Namespace) -> Path | None:
 def epochs_of(args: argparse.Namespace) -> int | None:
     """The ``--epochs`` given (None: the preset's), refused below 1."""
     if args.epochs is not None and args.epochs < 1:
-        raise NnbenchError(f"--epochs must be 1 or more, not {args.epochs}")
+        raise NnbenchError(_("--epochs must be 1 or more, not {epochs}").format(epochs=args.epochs))
     return int(args.epochs) if args.epochs is not None else None
