@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
+from nnbench.core.i18n import _
 from nnbench.core.text import printable
 
 if TYPE_CHECKING:
@@ -26,6 +27,6 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 def add_devices_command(sub: Subcommands, runs_dir: argparse.ArgumentParser) -> None:
     """``nnbench devices`` (reads no runs, so it takes no ``runs_dir``)."""
-    devices = sub.add_parser("devices", help="list the CPUs and GPUs TensorFlow sees, with memory")
-    devices.add_argument("--json", action="store_true", help="print them as JSON")
+    devices = sub.add_parser("devices", help=_("list the CPUs and GPUs TensorFlow sees, with memory"))
+    devices.add_argument("--json", action="store_true", help=_("print them as JSON"))
     devices.set_defaults(func=cmd_devices, native_log=True)
