@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from nnbench.core.cli_common import EXIT_USAGE, epochs_of, open_app, runs_dir_of
 from nnbench.core.cli_print import ConsolePrinter
 from nnbench.core.errors import NnbenchError
+from nnbench.core.i18n import _
 from nnbench.core.text import printable
 
 if TYPE_CHECKING:
@@ -30,8 +31,8 @@ def _train_here(args: argparse.Namespace, preset: Any, resume: Path | None = Non
     def say(name: str) -> None:
         what = "Ctrl+C" if name == "SIGINT" else name
         with contextlib.suppress(OSError, ValueError):
-            print(f"\n{what}: stopping after the current batch ({what} again to abort)",
-                  file=sys.stderr)
+            print("\n" + _("{key}: stopping after the current batch ({key} again to abort)").format(
+                key=what), file=sys.stderr)
 
     state = RunState()
     with stop_on_signals(controls, on_first=say):
@@ -44,7 +45,8 @@ def _train_here(args: argparse.Namespace, preset: Any, resume: Path | None = Non
             for line in advice_lines(advise(state), width):
                 print(line)
     if final.status == "failed":
-        print(f"nnbench: {final.error_title or 'error'}: {printable(final.error)}", file=sys.stderr)
+        title = final.error_title or _("error")
+        print(f"nnbench: {title}: {printable(final.error)}", file=sys.stderr)
         # Refused before training (nothing on disk) is a usage error; failing mid-fit is not.
         return EXIT_USAGE if final.run_dir is None else 1
     return 130 if final.status == "stopped" and controls.stop.is_set() else 0
@@ -58,9 +60,9 @@ def _detach(args: argparse.Namespace, preset: Any, resume: Path | None = None) -
     started = launch_run(preset, store.root, epochs=epochs_of(args), resume=resume,
                          note=getattr(args, "note", "")).wait_started()
     print(started.run_id)
-    print(f"training in process {started.pid}, detached: `nnbench attach {started.run_id}` "
-          f"watches it, `nnbench stop {started.run_id}` stops it; output in "
-          f"{started.run_dir / 'output.log'}", file=sys.stderr)
+    print(_("training in process {pid}, detached: `nnbench attach {run}` watches it, `nnbench "
+            "stop {run}` stops it; output in {log}").format(
+        pid=started.pid, run=started.run_id, log=started.run_dir / "output.log"), file=sys.stderr)
     return 0
 
 
@@ -81,21 +83,24 @@ def cmd_resume(args: argparse.Namespace) -> int:
     folder = store.resolve(args.run)
     record = store.read(folder)
     if record.unreadable:
-        raise NnbenchError(f"run '{folder.name}' can't be resumed: {record.unreadable}")
+        raise NnbenchError(_("run '{run}' can't be resumed: {reason}").format(
+            run=folder.name, reason=record.unreadable))
     if record.status == "running":
-        raise NnbenchError(f"run '{folder.name}' is still training (process {record.pid}); "
-                           f"`nnbench attach {folder.name}` watches it")
+        raise NnbenchError(_("run '{run}' is still training (process {pid}); `nnbench attach {run}` "
+                             "watches it").format(run=folder.name, pid=record.pid))
     if record.status == "finished":
-        raise NnbenchError(f"run '{folder.name}' already finished all its epochs; to train longer, "
-                           f"train its preset again: nnbench train {folder / 'preset.toml'} --epochs N")
+        raise NnbenchError(_("run '{run}' already finished all its epochs; to train longer, train "
+                             "its preset again: nnbench train {preset} --epochs N").format(
+            run=folder.name, preset=folder / "preset.toml"))
     done = resumable(folder, record.epochs_done)
     preset = load_preset(folder / "preset.toml")
     epochs = epochs_of(args) or record.epochs or preset.fit.epochs
     if done >= epochs:
-        raise NnbenchError(f"run '{folder.name}' has done {done} of {epochs} epochs; pass --epochs "
-                           "with more to go on")
+        raise NnbenchError(_("run '{run}' has done {done} of {epochs} epochs; pass --epochs with "
+                             "more to go on").format(run=folder.name, done=done, epochs=epochs))
     args.epochs = epochs
-    print(f"resuming {folder.name} after epoch {done}", file=sys.stderr)
+    print(_("resuming {run} after epoch {epoch}").format(run=folder.name, epoch=done),
+          file=sys.stderr)
     args.runs_dir = str(folder.parent)
     return _detach(args, preset, folder) if args.detach else _train_here(args, preset, folder)
 
@@ -115,7 +120,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
             for event in events:
                 printer(event)
     except KeyboardInterrupt:
-        print(f"\ndetached; {folder.name} goes on training", file=sys.stderr)
+        print("\n" + _("detached; {run} goes on training").format(run=folder.name),
+              file=sys.stderr)
     return 0
 
 
@@ -126,41 +132,45 @@ def cmd_stop(args: argparse.Namespace) -> int:
     folder = RunStore(runs_dir_of(args)).resolve(args.run)
     record = RunStore(folder.parent).read(folder)
     if record.status != "running":
-        raise NnbenchError(f"run '{folder.name}' is not training (it is {record.status})")
+        # The status stays as `nnbench runs` lists it (finished, stopped ...).
+        raise NnbenchError(_("run '{run}' is not training (it is {status})").format(
+            run=folder.name, status=record.status))
     action = "stop_after_epoch" if args.after_epoch else "stop"
     try:
         request(folder, action)
     except OSError as exc:
-        raise NnbenchError(f"cannot write to {folder}: {exc.strerror}") from None
-    print(f"asked {folder.name} to stop {'after this epoch' if args.after_epoch else 'now'}",
-          file=sys.stderr)
+        raise NnbenchError(_("cannot write to {folder}: {reason}").format(
+            folder=folder, reason=exc.strerror)) from None
+    asked = (_("asked {run} to stop after this epoch") if args.after_epoch
+             else _("asked {run} to stop now"))
+    print(asked.format(run=folder.name), file=sys.stderr)
     return 0
 
 
 def add_run_commands(sub: Subcommands, runs_dir: argparse.ArgumentParser) -> None:
     """train, resume, attach and stop, under ``nnbench``'s subcommands."""
-    train = sub.add_parser("train", parents=[runs_dir], help="train a preset without a screen")
+    train = sub.add_parser("train", parents=[runs_dir], help=_("train a preset without a screen"))
     train.add_argument("preset", metavar="PRESET|PATH")
-    train.add_argument("--epochs", type=int, help="override the preset's epochs")
+    train.add_argument("--epochs", type=int, help=_("override the preset's epochs"))
     train.add_argument("--note", default="", metavar="TEXT",
-                       help="a few words kept with the run and shown in the runs list")
+                       help=_("a few words kept with the run and shown in the runs list"))
     train.add_argument("--detach", action="store_true",
-                       help="train in a process of its own that outlives this terminal; prints the "
-                            "run id once the run's checks pass")
+                       help=_("train in a process of its own that outlives this terminal; prints "
+                              "the run id once the run's checks pass"))
     train.set_defaults(func=cmd_train, native_log=True)
     resume = sub.add_parser("resume", parents=[runs_dir],
-                            help="go on with an interrupted or stopped run from its last epoch")
-    resume.add_argument("run", metavar="RUN", help="a run id (or the start of one) or a run folder")
-    resume.add_argument("--epochs", type=int, help="train up to this many epochs in all")
-    resume.add_argument("--detach", action="store_true", help="resume in a process of its own")
+                            help=_("go on with an interrupted or stopped run from its last epoch"))
+    resume.add_argument("run", metavar="RUN", help=_("a run id (or the start of one) or a run folder"))
+    resume.add_argument("--epochs", type=int, help=_("train up to this many epochs in all"))
+    resume.add_argument("--detach", action="store_true", help=_("resume in a process of its own"))
     resume.set_defaults(func=cmd_resume, native_log=True)
     attach = sub.add_parser("attach", parents=[runs_dir],
-                            help="watch a run (live or finished) in the app's Train view")
+                            help=_("watch a run (live or finished) in the app's Train view"))
     attach.add_argument("run", metavar="RUN")
     attach.add_argument("--print", action="store_true",
-                        help="print its epochs and events here instead of opening the app")
+                        help=_("print its epochs and events here instead of opening the app"))
     attach.set_defaults(func=cmd_attach)
-    stop = sub.add_parser("stop", parents=[runs_dir], help="stop a run training in another process")
+    stop = sub.add_parser("stop", parents=[runs_dir], help=_("stop a run training in another process"))
     stop.add_argument("run", metavar="RUN")
-    stop.add_argument("--after-epoch", action="store_true", help="finish the epoch in flight first")
+    stop.add_argument("--after-epoch", action="store_true", help=_("finish the epoch in flight first"))
     stop.set_defaults(func=cmd_stop)
