@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nnbench.core.i18n import _
 from nnbench.core.text import cell_pad, cell_width, printable
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     first = max(40, *(cell_width(label) + 2 for label in labels))
     second = max(28, *(len(row.output_shape) + 2 for row in s.rows))
     width = first + second + 12
+    # Keras's own model.summary() layout and words, which Keras prints in English everywhere.
     print(f'Model: "{printable(preset.name)}"')
     print(f"{'Layer (type)':<{first}}{'Output Shape':<{second}}{'Param #':>12}")
     print("=" * width)
@@ -55,8 +57,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
     if args.png:
         if analysis.error is not None:
             raise analysis.error
-        print(f"wrote {write_plot_model(build_model(preset.model), Path(args.png))}",
-              file=sys.stderr)
+        written = write_plot_model(build_model(preset.model), Path(args.png))
+        print(_("wrote {path}").format(path=written), file=sys.stderr)
     return 0
 
 
@@ -92,23 +94,23 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def add_show_commands(sub: Subcommands, runs_dir: argparse.ArgumentParser) -> None:
     """summary, data, graph and explain, under ``nnbench``'s subcommands (none reads runs, so none
     takes ``runs_dir``)."""
-    summary = sub.add_parser("summary", help="print the model summary of a preset")
+    summary = sub.add_parser("summary", help=_("print the model summary of a preset"))
     summary.add_argument("preset", metavar="PRESET|PATH")
     summary.set_defaults(func=cmd_summary, native_log=True)
-    data = sub.add_parser("data", help="show a preset's data: class balance and samples")
+    data = sub.add_parser("data", help=_("show a preset's data: class balance and samples"))
     data.add_argument("preset", metavar="PRESET|PATH")
-    data.add_argument("--width", type=int, help="columns to draw in (default: the terminal's)")
+    data.add_argument("--width", type=int, help=_("columns to draw in (default: the terminal's)"))
     data.set_defaults(func=cmd_data, native_log=True)
-    graph = sub.add_parser("graph", help="draw a preset's model as boxes and arrows")
+    graph = sub.add_parser("graph", help=_("draw a preset's model as boxes and arrows"))
     graph.add_argument("preset", metavar="PRESET|PATH")
     graph.add_argument("--png", metavar="FILE",
-                       help="also write keras.utils.plot_model's image (needs pydot and graphviz)")
+                       help=_("also write keras.utils.plot_model's image (needs pydot and graphviz)"))
     graph.set_defaults(func=cmd_graph, native_log=True)
-    explain = sub.add_parser("explain", help="what a loss, optimizer, metric, layer, callback or "
-                                             "parameter does (English or Korean)")
+    explain = sub.add_parser("explain", help=_("what a loss, optimizer, metric, layer, callback or "
+                                               "parameter does (English or Korean)"))
     explain.add_argument("name", nargs="?", metavar="NAME",
-                         help="e.g. Dense, adam, sparse_categorical_crossentropy, f1, EarlyStopping")
-    explain.add_argument("--list", action="store_true", help="list every name that is explained")
+                         help=_("e.g. Dense, adam, sparse_categorical_crossentropy, f1, EarlyStopping"))
+    explain.add_argument("--list", action="store_true", help=_("list every name that is explained"))
     explain.add_argument("--lang", choices=("en", "ko"),
-                         help="the language (default: NNBENCH_LANG, else the locale)")
+                         help=_("the language (default: NNBENCH_LANG, else the locale)"))
     explain.set_defaults(func=cmd_explain)
