@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from nnbench.core.cli_common import runs_dir_of
 from nnbench.core.format import fmt_logs, fmt_value
+from nnbench.core.i18n import _
 from nnbench.core.text import cell_cut, cell_pad, cell_width, printable
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         script = export_target(args.preset, runs_dir_of(args), epochs=args.epochs)
     if args.output:
         path = write_script(script, args.output, force=args.force)
-        print(f"wrote {path}", file=sys.stderr)
+        print(_("wrote {path}").format(path=path), file=sys.stderr)
     else:
         sys.stdout.write(script)
     return 0
@@ -35,15 +36,15 @@ def cmd_presets(args: argparse.Namespace) -> int:
     from nnbench.core.user_presets import user_presets, user_presets_dir
 
     mine = user_presets()
-    yours = {path.stem for path, _ in mine}
-    print("bundled (inside nnbench):")
+    yours = {path.stem for path, _description in mine}
+    print(_("bundled (inside nnbench):"))
     for name, description in bundled_presets().items():
-        mark = " (default)" if name == DEFAULT_PRESET else ""
-        hidden = "  [yours of this name wins]" if name in yours else ""
+        mark = " " + _("(default)") if name == DEFAULT_PRESET else ""
+        hidden = "  " + _("[yours of this name wins]") if name in yours else ""
         print(f"  {name:<22}{printable(description)}{mark}{hidden}")
-    print(f"yours ({printable(str(user_presets_dir()))}):")
+    print(_("yours ({folder}):").format(folder=printable(str(user_presets_dir()))))
     if not mine:
-        print("  none yet: save one in the app with Ctrl+S")
+        print("  " + _("none yet: save one in the app with Ctrl+S"))
     for path, description in mine:
         print(f"  {printable(path.stem):<22}{printable(description)}")
     return 0
@@ -70,12 +71,13 @@ def cmd_runs(args: argparse.Namespace) -> int:
     store = RunStore(runs_dir_of(args))
     runs = store.list()
     if not runs:
-        print(f"no runs yet in {printable(store.root)}")
+        print(_("no runs yet in {folder}").format(folder=printable(store.root)))
         return 0
-    rows = [("run", "status", "epochs", "best", "test")]
+    # The statuses stay as stored (finished, stopped ...): a script may grep for them.
+    rows = [(_("run"), _("status"), _("epochs"), _("best"), _("test"))]
     for r in runs:
         if r.unreadable:
-            rows.append((printable(r.run_id), "unreadable", "", "", printable(r.unreadable)))
+            rows.append((printable(r.run_id), _("unreadable"), "", "", printable(r.unreadable)))
             continue
         best = (f"{printable(r.monitor)} {fmt_value(r.best_value)} @{r.best_epoch}"
                 if r.best_value is not None and r.monitor else "")
@@ -95,23 +97,23 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def add_inspect_commands(sub: Subcommands, runs_dir: argparse.ArgumentParser) -> None:
     """export, presets, runs, evaluate and compare, under ``nnbench``'s subcommands."""
     export = sub.add_parser("export", parents=[runs_dir],
-                            help="print a preset, or a run, as a plain Keras script")
+                            help=_("print a preset, or a run, as a plain Keras script"))
     export.add_argument("preset", metavar="PRESET|PATH|RUN",
-                        help="a preset, or a run id or folder: the script redoes that run")
-    export.add_argument("-o", "--output", metavar="FILE", help="write the script to FILE")
-    export.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
-    export.add_argument("--epochs", type=int, help="override the preset's epochs")
+                        help=_("a preset, or a run id or folder: the script redoes that run"))
+    export.add_argument("-o", "--output", metavar="FILE", help=_("write the script to FILE"))
+    export.add_argument("--force", action="store_true", help=_("overwrite FILE if it exists"))
+    export.add_argument("--epochs", type=int, help=_("override the preset's epochs"))
     export.set_defaults(func=cmd_export)
-    sub.add_parser("presets", help="list the bundled presets and yours, with where each lives"
+    sub.add_parser("presets", help=_("list the bundled presets and yours, with where each lives")
                    ).set_defaults(func=cmd_presets)
-    sub.add_parser("runs", parents=[runs_dir], help="list runs").set_defaults(func=cmd_runs)
+    sub.add_parser("runs", parents=[runs_dir], help=_("list runs")).set_defaults(func=cmd_runs)
     evaluate = sub.add_parser("evaluate", parents=[runs_dir],
-                              help="confusion matrix, per-class scores and mistakes of a run")
+                              help=_("confusion matrix, per-class scores and mistakes of a run"))
     from nnbench.core.evaluate_cli import add_evaluate_arguments
 
     add_evaluate_arguments(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
     compare = sub.add_parser("compare", parents=[runs_dir],
-                             help="the preset keys that differ between runs, and their results")
+                             help=_("the preset keys that differ between runs, and their results"))
     compare.add_argument("runs", nargs="+", metavar="RUN")
     compare.set_defaults(func=cmd_compare)
