@@ -7,8 +7,9 @@ import argparse
 from typing import TYPE_CHECKING
 
 from nnbench.core.format import fmt_lr, fmt_value
+from nnbench.core.i18n import N_, _
 from nnbench.core.lr_find import END_LR, START_LR, STEPS, LrFindResult
-from nnbench.core.text import printable
+from nnbench.core.text import cell_pad, printable
 
 if TYPE_CHECKING:
     from nnbench.core.cli_common import Subcommands
@@ -17,10 +18,11 @@ TABLE_ROWS = 25
 """Rows the table shows without --all: every k-th point, plus the suggested one and the lowest."""
 
 _ENDED = {
-    "diverged": "stopped when the loss diverged",
-    "done": "ran every step without the loss diverging: try a larger --end",
-    "stopped": "stopped",
+    "diverged": N_("stopped when the loss diverged"),
+    "done": N_("ran every step without the loss diverging: try a larger --end"),
+    "stopped": N_("stopped"),
 }
+"""How the test ended, in words (translated where shown: the dict is built at import)."""
 
 
 def table_lines(result: LrFindResult, *, every: bool = False) -> list[str]:
@@ -30,11 +32,13 @@ def table_lines(result: LrFindResult, *, every: bool = False) -> list[str]:
     step = 1 if every or len(points) <= TABLE_ROWS else -(-len(points) // TABLE_ROWS)
     shown = sorted({*range(0, len(points), step), len(points) - 1,
                     *(i for i in (result.suggested_index, lowest) if i is not None)})
-    lines = [f"{'learning rate':>14}  {'loss':>10}  {'smoothed':>10}"]
+    # Padded by cell width: a translated heading may hold wide characters.
+    lines = ["  ".join([cell_pad(_("learning rate"), 14, ">"), cell_pad(_("loss"), 10, ">"),
+                        cell_pad(_("smoothed"), 10, ">")])]
     for i in shown:
         p = points[i]
-        mark = ("  <- suggested: the loss falls fastest here" if i == result.suggested_index
-                else "  <- lowest loss" if i == lowest else "")
+        mark = ("  <- " + _("suggested: the loss falls fastest here") if i == result.suggested_index
+                else "  <- " + _("lowest loss") if i == lowest else "")
         lines.append(f"{p.learning_rate:>14.3e}  {fmt_value(p.loss):>10}  "
                      f"{fmt_value(p.smoothed):>10}{mark}")
     return lines
@@ -45,16 +49,20 @@ def summary_lines(result: LrFindResult, preset_name: str) -> list[str]:
     n = len(result.points)
     first = fmt_lr(result.points[0].learning_rate) if n else "-"
     last = fmt_lr(result.points[-1].learning_rate) if n else "-"
-    lines = [f"lr-find {printable(preset_name)}: {n} batches of {result.batch_size}, learning rate "
-             f"{first} to {last}; {_ENDED.get(result.ended, result.ended)}"]
-    current = f"; the preset has {fmt_lr(result.current_lr)}" if result.current_lr else ""
+    ended = _(_ENDED.get(result.ended, result.ended))
+    lines = [_("lr-find {preset}: {n} batches of {batch_size}, learning rate {first} to {last}; "
+               "{ended}").format(preset=printable(preset_name), n=n, batch_size=result.batch_size,
+                                 first=first, last=last, ended=ended)]
+    current = (_("; the preset has {lr}").format(lr=fmt_lr(result.current_lr))
+               if result.current_lr else "")
     if result.suggested is None:
-        lines.append("no suggestion: the loss never fell over this range; try a smaller --start "
-                     f"or more --steps{current}")
+        lines.append(_("no suggestion: the loss never fell over this range; try a smaller --start "
+                       "or more --steps{current}").format(current=current))
     else:
-        lines.append(f"suggested learning rate: {fmt_lr(result.suggested)} (where the loss falls "
-                     f"fastest){current}")
-        lines.append(f"set it: compile.optimizer.learning_rate = {fmt_lr(result.suggested)}")
+        suggested = fmt_lr(result.suggested)
+        lines.append(_("suggested learning rate: {lr} (where the loss falls fastest){current}").format(
+            lr=suggested, current=current))
+        lines.append(_("set it: compile.optimizer.learning_rate = {lr}").format(lr=suggested))
     return lines
 
 
@@ -65,7 +73,7 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
     from nnbench.core.preset import load_preset
 
     if args.steps < 3:
-        raise NnbenchError(f"--steps must be 3 or more, not {args.steps}")
+        raise NnbenchError(_("--steps must be 3 or more, not {steps}").format(steps=args.steps))
     preset = load_preset(args.preset)
     import_keras()
     result = lr_range_test(preset, start=args.start, end=args.end, steps=args.steps)
@@ -78,15 +86,16 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
 
 def add_lr_find_command(sub: Subcommands, runs_dir: argparse.ArgumentParser) -> None:
     """``nnbench lr-find``: a learning-rate range test on a fresh model of a preset."""
-    find = sub.add_parser("lr-find", help="find a learning rate: a short range test on a fresh "
-                                          "model, the loss against the rate, a suggestion")
+    find = sub.add_parser("lr-find", help=_("find a learning rate: a short range test on a fresh "
+                                            "model, the loss against the rate, a suggestion"))
     find.add_argument("preset", metavar="PRESET|PATH")
     find.add_argument("--steps", type=int, default=STEPS,
-                      help=f"batches, one learning rate each (default {STEPS})")
+                      help=_("batches, one learning rate each (default {steps})").format(
+                          steps=STEPS))
     find.add_argument("--start", type=float, default=START_LR,
-                      help=f"the first learning rate (default {START_LR:g})")
+                      help=_("the first learning rate (default {lr})").format(lr=f"{START_LR:g}"))
     find.add_argument("--end", type=float, default=END_LR,
-                      help=f"the last learning rate, unless the loss diverges first "
-                           f"(default {END_LR:g})")
-    find.add_argument("--all", action="store_true", help="a row for every batch")
+                      help=_("the last learning rate, unless the loss diverges first (default "
+                             "{lr})").format(lr=f"{END_LR:g}"))
+    find.add_argument("--all", action="store_true", help=_("a row for every batch"))
     find.set_defaults(func=cmd_lr_find, native_log=True)
