@@ -16,7 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nnbench.core.cli_common import (
     EXIT_USAGE,
@@ -41,8 +41,9 @@ from nnbench.core.cli_run import add_run_commands, cmd_attach, cmd_resume, cmd_s
 from nnbench.core.cli_show import add_show_commands
 from nnbench.core.cli_steer import add_steer_command
 from nnbench.core.errors import NnbenchError
+from nnbench.core.explain import wrap_cells
 from nnbench.core.i18n import _
-from nnbench.core.text import printable
+from nnbench.core.text import cell_width, printable
 
 if TYPE_CHECKING:
     from nnbench.core.cli_common import Subcommands
@@ -52,6 +53,31 @@ __all__ = [
     "cmd_compare", "cmd_evaluate", "cmd_export", "cmd_presets", "cmd_resume", "cmd_runs", "cmd_stop",
     "cmd_train", "cmd_tui", "format_logs", "main",
 ]
+
+
+class _CellWidthHelp(argparse.HelpFormatter):
+    """argparse's help wrapped by terminal cells: a Korean character takes two, and textwrap,
+    counting characters, lets a translated help run past the edge. Text of one cell a character
+    (English) is wrapped by argparse itself, exactly as before."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        if cell_width(text) == len(text):
+            return super()._split_lines(text, width)
+        return wrap_cells(text, width)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if cell_width(text) == len(text):
+            return super()._fill_text(text, width, indent)
+        return "\n".join(indent + line for line in wrap_cells(text, width - len(indent)))
+
+
+class _Parser(argparse.ArgumentParser):
+    """nnbench's parser; its subcommands' parsers are of this class too (argparse makes them with
+    the parent's class), so every help is wrapped by cell width."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _CellWidthHelp)
+        super().__init__(*args, **kwargs)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -80,7 +106,7 @@ COMMAND_GROUPS: tuple[AddCommands, ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="nnbench",
         usage="nnbench [-h] [PRESET|PATH]\n       nnbench COMMAND ...",
         description=_("A terminal workbench for training Keras models. With no command, opens the "
