@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from textual.widgets import Input
 
 from nnbench.core.compat import problems
+from nnbench.core.i18n import _
 from nnbench.core.preset import Preset
 from nnbench.core.session import LoadedData
 
@@ -59,7 +60,7 @@ class SessionView:
         """Replace the working preset (opened from a file or the bundled ones)."""
         self.app.session.open(preset, path)
         self.show_preset()
-        self.app.main.status.message = f"opened {preset.name}"
+        self.app.main.status.message = _("opened {name}").format(name=preset.name)
 
     def changed(self, message: PresetChanged) -> None:
         """A view edited the preset: bring what depends on it up to date."""
@@ -75,7 +76,7 @@ class SessionView:
             app.main.build_pane.schedule_analysis()  # the output check depends on the loss
         self.check_compatibility()
         if message.reason:
-            app.main.status.message = f"changed: {message.reason}"
+            app.main.status.message = _("changed: {what}").format(what=message.reason)
 
     def data_loaded(self, message: DataPane.Loaded) -> None:
         """Keep a load's result if it is the data of the settings now; else say it was dropped."""
@@ -99,10 +100,10 @@ class SessionView:
         app = self.app
         step = app.session.undo()
         if step is None:
-            app.notify("Nothing to undo.", timeout=2)
+            app.notify(_("Nothing to undo."), timeout=2)
             return
         main = app.main
         where = main.focus_position()
         self.show_preset()
-        main.status.message = f"undone: {step.reason}"
+        main.status.message = _("undone: {what}").format(what=step.reason)
         app.call_after_refresh(main.restore_focus, where)

@@ -210,7 +210,7 @@ class BuildPane(Vertical):
                 return
             layer = edited
         self.spec.layers.insert(at, layer)
-        self._changed(reason=f"add {layer_type}")
+        self._changed(reason=_("add {layer}").format(layer=layer_type))
         self.stack.move_cursor(row=at, animate=False)
 
     def on_layer_stack_edit_requested(self, event: LayerStack.EditRequested) -> None:
@@ -233,14 +233,14 @@ class BuildPane(Vertical):
         if edited is None or edited == layer:
             return
         self.spec.layers[index] = edited
-        self._changed(reason=f"edit layer {index + 1}")
+        self._changed(reason=_("edit layer {n}").format(n=index + 1))
 
     def action_remove_layer(self) -> None:
         if not self.spec.layers:
             return
         index = self.stack.cursor_row
         removed = self.spec.layers.pop(index)
-        self._changed(reason=f"remove layer {index + 1} ({removed.type})")
+        self._changed(reason=_("remove layer {n} ({layer})").format(n=index + 1, layer=removed.type))
         self.notify(_("Removed layer {number} ({type}): ctrl+z brings it back.").format(
             number=index + 1, type=removed.type), timeout=4)
 
@@ -251,7 +251,7 @@ class BuildPane(Vertical):
             return
         layers = self.spec.layers
         layers[index], layers[target] = layers[target], layers[index]
-        self._changed(reason="move layer")
+        self._changed(reason=_("move layer"))
         self.stack.move_cursor(row=target, animate=False)
 
     # --- checking ----------------------------------------------------------------------------

@@ -267,10 +267,10 @@ class FitPane(Vertical):
         box.disabled = not event.value
         if event.value and name not in self.callbacks:
             self.callbacks[name] = self._callback_values(name)
-            self._post(f"enable {name}")
+            self._post(_("enable {callback}").format(callback=name))
         elif not event.value and name in self.callbacks:
             del self.callbacks[name]
-            self._post(f"disable {name}")
+            self._post(_("disable {callback}").format(callback=name))
 
     def _post(self, reason: str) -> None:
         preset: Preset = self.app.preset  # type: ignore[attr-defined]

@@ -28,9 +28,11 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from nnbench.core.i18n import N_, _
 from nnbench.core.run_state import RunState
 from nnbench.core.runs import RunRecord
 from nnbench.core.text import printable
+from nnbench.tui.keys import translate_bindings
 from nnbench.tui.screens.runs_pane_actions import RunsPaneActions
 from nnbench.tui.widgets.curve_chart import CurveChart
 from nnbench.tui.widgets.run_charts import draw_run
@@ -90,24 +92,24 @@ class RunsPane(RunsPaneActions, Widget):
 
     BINDINGS = [
         # Short words, and only a few in the footer: at 80 columns it is shared with the app's keys.
-        Binding("space", "toggle_mark", "Mark", id="runs.mark", key_display="␣",
-                tooltip="Mark runs to compare them"),
-        Binding("c", "compare", "Compare", id="runs.compare",
-                tooltip="Compare the marked runs: curves overlaid, the preset keys that differ"),
-        Binding("enter", "watch", "Watch", id="runs.watch", key_display="⏎",
-                tooltip="Show the run in the Train view: live if it trains, replayed if not"),
-        Binding("v", "evaluate", "Evaluate", id="runs.evaluate", show=False,
-                tooltip="Confusion matrix, per-class scores and the worst mistakes"),
-        Binding("r", "resume", "Resume", id="runs.resume", show=False,
-                tooltip="Go on with an interrupted or stopped run from its last epoch"),
-        Binding("o", "clone", "Clone", id="runs.clone", show=False,
-                tooltip="Open the run's preset in the builder, to change it and train again"),
-        Binding("u", "clear_marks", "Unmark", id="runs.clear_marks", show=False,
-                tooltip="Clear every mark"),
-        Binding("f5", "refresh_runs", "Reload", id="runs.refresh", key_display="F5", show=False,
-                tooltip="Read the runs folder again"),
-        Binding("delete", "delete_run", "Delete", id="runs.delete", key_display="del",
-                show=False, tooltip="Delete the selected run's folder (asks first)"),
+        Binding("space", "toggle_mark", N_("Mark"), id="runs.mark", key_display="␣",
+                tooltip=N_("Mark runs to compare them")),
+        Binding("c", "compare", N_("Compare"), id="runs.compare",
+                tooltip=N_("Compare the marked runs: curves overlaid, the preset keys that differ")),
+        Binding("enter", "watch", N_("Watch"), id="runs.watch", key_display="⏎",
+                tooltip=N_("Show the run in the Train view: live if it trains, replayed if not")),
+        Binding("v", "evaluate", N_("Evaluate"), id="runs.evaluate", show=False,
+                tooltip=N_("Confusion matrix, per-class scores and the worst mistakes")),
+        Binding("r", "resume", N_("Resume"), id="runs.resume", show=False,
+                tooltip=N_("Go on with an interrupted or stopped run from its last epoch")),
+        Binding("o", "clone", N_("Clone"), id="runs.clone", show=False,
+                tooltip=N_("Open the run's preset in the builder, to change it and train again")),
+        Binding("u", "clear_marks", N_("Unmark"), id="runs.clear_marks", show=False,
+                tooltip=N_("Clear every mark")),
+        Binding("f5", "refresh_runs", N_("Reload"), id="runs.refresh", key_display="F5",
+                show=False, tooltip=N_("Read the runs folder again")),
+        Binding("delete", "delete_run", N_("Delete"), id="runs.delete", key_display="del",
+                show=False, tooltip=N_("Delete the selected run's folder (asks first)")),
     ]
 
     @dataclass
@@ -127,6 +129,7 @@ class RunsPane(RunsPaneActions, Widget):
     def __init__(self, runs_dir: Path | str | None = None, *, name: str | None = None,
                  id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        translate_bindings(self)
         self.runs_dir = Path(runs_dir) if runs_dir is not None else None
         self.records: dict[str, RunRecord] = {}
         self.marked: list[str] = []
@@ -139,13 +142,13 @@ class RunsPane(RunsPaneActions, Widget):
 
     def compose(self) -> ComposeResult:
         table = RunsTable(id="runs-table", cursor_type="row", zebra_stripes=True)
-        table.border_title = "Runs"
-        table.border_subtitle = KEYS_HINT
+        table.border_title = _("Runs")
+        table.border_subtitle = _(KEYS_HINT)
         yield table
         yield Static("", id="runs-empty", markup=False)
         with Horizontal(id="runs-charts"):
-            yield CurveChart("loss", id="run-loss-chart", empty_text="select a run")
-            yield CurveChart("metric", id="run-metric-chart", empty_text="select a run")
+            yield CurveChart("loss", id="run-loss-chart", empty_text=_("select a run"))
+            yield CurveChart(_("metric"), id="run-metric-chart", empty_text=_("select a run"))
 
     def on_mount(self) -> None:
         self.table.add_run_columns()
@@ -198,7 +201,8 @@ class RunsPane(RunsPaneActions, Widget):
                 changed, removed = index.refresh()
                 error = None
             except Exception as exc:  # an unreadable folder: say so in the view, keep watching
-                changed, removed, error = [], [], f"cannot read {root}: {exc}"
+                changed, removed, error = [], [], _("cannot read {folder}: {reason}").format(
+                    folder=root, reason=exc)
             if changed or removed or first or error:
                 self.post_message(self.RunsChanged(changed, removed, error, first))
                 first = False
@@ -226,10 +230,11 @@ class RunsPane(RunsPaneActions, Widget):
                 self.records[record.run_id] = record
             table.show_changes(message.changed, message.removed, self.marked, keep=self.selected)
             root = printable(self._root())
-            table.border_title = f"Runs ({len(self.records)}) in {root}"
+            table.border_title = _("Runs ({n}) in {folder}").format(n=len(self.records), folder=root)
             empty = self.query_one("#runs-empty", Static)
-            empty.update(message.error or f"No runs yet in {root}. Train one in the Train tab "
-                                          "(Ctrl+R), or `nnbench train PRESET` in another shell.")
+            empty.update(message.error or _("No runs yet in {folder}. Train one in the Train tab "
+                                            "(Ctrl+R), or `nnbench train PRESET` in another "
+                                            "shell.").format(folder=root))
             self.set_class(not self.records, "-empty")
         self.loaded = True
         if self.selected not in self.records:
@@ -264,7 +269,7 @@ class RunsPane(RunsPaneActions, Widget):
         if record is None or record.unreadable:
             self.selected_state = None
             self.loss_chart.empty_text = (printable(record.unreadable) if record and record.unreadable
-                                          else "select a run")
+                                          else _("select a run"))
             draw_run(RunState(), self.loss_chart, self.metric_chart)
             return
         self._replay(record.run_id, Path(record.path))
@@ -273,7 +278,7 @@ class RunsPane(RunsPaneActions, Widget):
         if message.run_id != self.selected:
             return
         self.selected_state = message.state
-        self.loss_chart.empty_text = "no finished epochs in this run"
-        self.metric_chart.empty_text = "no metric besides the loss"
+        self.loss_chart.empty_text = _("no finished epochs in this run")
+        self.metric_chart.empty_text = _("no metric besides the loss")
         with self.app.batch_update():
             draw_run(message.state, self.loss_chart, self.metric_chart)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
+from nnbench.core.i18n import _
 from nnbench.core.text import printable
 from nnbench.tui.widgets.runs_table import KEYS_HINT
 
@@ -36,21 +37,22 @@ class RunsPaneActions:
             self.marked.append(run_id)
         self.table.show_mark(self.records[run_id], run_id in self.marked)
         count = len(self.marked)
-        self.table.border_subtitle = f"{count} marked · c compares them" if count else KEYS_HINT
+        self.table.border_subtitle = (_("{n} marked · c compares them").format(n=count) if count
+                                      else _(KEYS_HINT))
 
     def action_clear_marks(self: RunsPane) -> None:
         marked, self.marked = self.marked, []
         for run_id in marked:
             if run_id in self.records:
                 self.table.show_mark(self.records[run_id], False)
-        self.table.border_subtitle = KEYS_HINT
+        self.table.border_subtitle = _(KEYS_HINT)
 
     def action_compare(self: RunsPane) -> None:
         from nnbench.tui.screens.compare_screen import CompareScreen
 
         folders = [f for f in (self._folder(r) for r in self.marked) if f is not None]
         if len(folders) < 2:
-            self.notify("Mark two or more runs with space first.", severity="warning")
+            self.notify(_("Mark two or more runs with space first."), severity="warning")
             return
         self.app.push_screen(CompareScreen(folders))
 
@@ -68,7 +70,7 @@ class RunsPaneActions:
         if record is None or record.unreadable:
             return
         if record.status == "running":
-            self.notify("The run is still training; evaluate it once it ends.", severity="warning")
+            self.notify(_("The run is still training; evaluate it once it ends."), severity="warning")
             return
         self.app.push_screen(EvaluateScreen(record.path))
 
@@ -79,10 +81,11 @@ class RunsPaneActions:
         if record is None or resume is None:
             return
         if record.status in ("running", "finished", "unreadable"):
-            why = {"running": "it is still training (⏎ watches it)",
-                   "finished": "it finished all its epochs; o clones its preset to train again",
-                   "unreadable": printable(record.unreadable or "it can't be read")}[record.status]
-            self.notify(f"{printable(record.run_id)} can't be resumed: {why}", severity="warning",
+            why = {"running": _("it is still training (⏎ watches it)"),
+                   "finished": _("it finished all its epochs; o clones its preset to train again"),
+                   "unreadable": printable(record.unreadable or _("it can't be read"))}[record.status]
+            self.notify(_("{run} can't be resumed: {why}").format(run=printable(record.run_id),
+                                                                  why=why), severity="warning",
                         markup=False)
             return
         resume(Path(record.path))
@@ -107,8 +110,9 @@ class RunsPaneActions:
                 self._delete(run_id)
 
         self.app.push_screen(ConfirmScreen(
-            "Delete run?", f"Delete {printable(run_id)} and everything in its folder (history, "
-            "events, models)? This cannot be undone.", yes="Delete"), delete)
+            _("Delete run?"), _("Delete {run} and everything in its folder (history, events, "
+                                "models)? This cannot be undone.").format(run=printable(run_id)),
+            yes=_("Delete")), delete)
 
     @work(thread=True, exit_on_error=False, group="runs-delete", description="Deleting a run")
     def _delete(self: RunsPane, run_id: str) -> None:
@@ -118,10 +122,11 @@ class RunsPaneActions:
         try:
             RunStore(self._root()).delete(run_id)
         except (NnbenchError, OSError) as exc:
-            self.app.call_from_thread(self.notify, printable(str(exc)), title="Run not deleted",
+            self.app.call_from_thread(self.notify, printable(str(exc)), title=_("Run not deleted"),
                                       severity="error", markup=False)
             return
         if run_id in self.marked:
             self.marked.remove(run_id)
-        self.app.call_from_thread(self.notify, f"deleted {printable(run_id)}", markup=False)
+        self.app.call_from_thread(self.notify, _("deleted {run}").format(run=printable(run_id)),
+                                  markup=False)
         self.refresh_runs()

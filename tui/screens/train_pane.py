@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerState
 
 from nnbench.core import events as ev
 from nnbench.core.errors import NnbenchError
+from nnbench.core.i18n import _
 from nnbench.core.run_state import RunState
 from nnbench.core.text import printable
 from nnbench.tui.messages import RunRefused, TrainingEvents, TrainingStateChanged
@@ -74,7 +75,7 @@ class TrainPane(TrainView):
         """Train ``preset`` in a process of its own, recorded under ``runs_dir``, and follow it;
         ``note`` (what was edited) goes into the run's summary."""
         if self.is_training:
-            self.notify("A run is already training here; stop it first (x).", severity="warning")
+            self.notify(_("A run is already training here; stop it first (x)."), severity="warning")
             return
         from nnbench.core.runs import default_runs_dir
 
@@ -82,9 +83,9 @@ class TrainPane(TrainView):
         self._reset(RunState(status="starting", preset_name=preset.name,
                              preferred_metrics=tuple(preset.compile.metrics)))
         self.early_stopping.reset("EarlyStopping" in preset.callbacks)
-        self.event_log.add("start", f"starting {printable(preset.name)}: loading data and "
-                                    "building the model in a process of its own")
-        self.progress.reset("loading data and Keras")
+        self.event_log.add("start", _("starting {name}: loading data and building the model in a "
+                                      "process of its own").format(name=printable(preset.name)))
+        self.progress.reset(_("loading data and Keras"))
         self._following = None
         self._announce(True)
         self._launch(preset, Path(runs_dir) if runs_dir is not None else default_runs_dir(),
@@ -102,7 +103,7 @@ class TrainPane(TrainView):
             return
         self._reset(RunState(run_dir=str(run_dir), run_id=run_dir.name, status="starting",
                              preset_name=preset.name))
-        self.progress.reset("resuming: loading data and Keras")
+        self.progress.reset(_("resuming: loading data and Keras"))
         self._following = None
         self._announce(True)
         self._resume(preset, run_dir, self._follow_stop)
@@ -118,7 +119,8 @@ class TrainPane(TrainView):
             done = resumable(run_dir, record.epochs_done)
             epochs = record.epochs or preset.fit.epochs
             if done >= epochs:
-                raise NnbenchError(f"the run has done {done} of {epochs} epochs: nothing to resume")
+                raise NnbenchError(_("the run has done {done} of {epochs} epochs: nothing to resume").format(
+                    done=done, epochs=epochs))
             launch_run(preset, run_dir.parent, epochs=epochs, resume=run_dir).wait_started()
         except NnbenchError as exc:
             self.post_message(RunRefused(exc.title, exc.message))
@@ -134,7 +136,7 @@ class TrainPane(TrainView):
             return
         self._reset(RunState(run_dir=run_dir, run_id=PurePath(run_dir).name, status="starting"))
         self.early_stopping.reset(None)
-        self.progress.reset("reading the run")
+        self.progress.reset(_("reading the run"))
         self._following = run_dir
         self._follow(run_dir, self._follow_stop)
 
@@ -157,7 +159,7 @@ class TrainPane(TrainView):
         if not self.is_training:
             return False
         if self.state.run_dir is None:
-            self.notify("The run is still starting; try again in a moment.", severity="warning")
+            self.notify(_("The run is still starting; try again in a moment."), severity="warning")
             return False
         self._send_control(self.state.run_dir, action)
         return True
@@ -219,13 +221,15 @@ class TrainPane(TrainView):
         try:
             request(run_dir, action)  # type: ignore[arg-type]
         except OSError as exc:
-            self.app.call_from_thread(self.notify, f"Could not reach the run: {exc.strerror}",
+            self.app.call_from_thread(self.notify, _("Could not reach the run: {reason}").format(
+                reason=exc.strerror),
                                       severity="error")
 
     def on_run_refused(self, message: RunRefused) -> None:
         self.state.status = "idle"
-        self.event_log.add("error", f"not started: {printable(message.text, newlines=True)}")
-        self.progress.reset("not started")
+        self.event_log.add("error", _("not started: {reason}").format(
+            reason=printable(message.text, newlines=True)))
+        self.progress.reset(_("not started"))
         self.early_stopping.reset(None)
         self._announce(False)
         self._update_header()
@@ -235,16 +239,17 @@ class TrainPane(TrainView):
         if event.worker.group not in ("training", "following") or event.state != WorkerState.ERROR:
             return
         error = event.worker.error
-        text = f"{type(error).__name__}: {error}" if error is not None else "unknown error"
-        self.event_log.add("error", f"following the run failed: {printable(text)}")
+        text = f"{type(error).__name__}: {error}" if error is not None else _("unknown error")
+        self.event_log.add("error", _("following the run failed: {reason}").format(
+            reason=printable(text)))
         if self.state.run_dir is None:  # it never started: nothing is live, Ctrl+R may try again
             self.state.status = "idle"
-            self.progress.reset("not started")
+            self.progress.reset(_("not started"))
             self._update_header()
         if self._announced:
             self._announce(False)
-        show_error(self, "Could not follow the run", f"{text}\n\nThe run itself goes on in its "
-                   "own process; the Runs tab lists it.")
+        show_error(self, _("Could not follow the run"), f"{text}\n\n" + _(
+            "The run itself goes on in its own process; the Runs tab lists it."))
 
     # --- events -------------------------------------------------------------------------------
 

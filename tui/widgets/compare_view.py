@@ -83,7 +83,8 @@ class CompareView(Widget):
 
     def compare(self, run_dirs: Sequence[str | Path]) -> None:
         """Read and compare ``run_dirs`` off the UI thread, then draw them."""
-        self.query_one("#compare-status", Static).update(Text(f"comparing {len(run_dirs)} runs…"))
+        status = self.query_one("#compare-status", Static)
+        status.update(Text(_("comparing {n} runs…").format(n=len(run_dirs))))
         self._compare(list(run_dirs))
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="compare",

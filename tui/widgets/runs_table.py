@@ -15,28 +15,31 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from nnbench.core.format import fmt_seconds, fmt_value
+from nnbench.core.i18n import N_, _
 from nnbench.core.runs import RunRecord
 from nnbench.core.text import cell_cut, printable
 
 STATUS_STYLE = {
-    "finished": ("✔ finished", "green"),
-    "stopped": ("■ stopped", "yellow"),
-    "failed": ("✘ failed", "bold red"),
-    "interrupted": ("⚠ interrupted", "bold magenta"),
-    "running": ("● running", "cyan"),
-    "unreadable": ("? unreadable", "red"),
+    "finished": (N_("✔ finished"), "green"),
+    "stopped": (N_("■ stopped"), "yellow"),
+    "failed": (N_("✘ failed"), "bold red"),
+    "interrupted": (N_("⚠ interrupted"), "bold magenta"),
+    "running": (N_("● running"), "cyan"),
+    "unreadable": (N_("? unreadable"), "red"),
 }
 NOTE_CELLS = 24
 """The most of a run's note (what was edited) the list shows beside its id."""
-COLUMNS = (("run", "run"), ("status", "status"), ("epochs", "epochs"), ("params", "params"),
-           ("best", "best"), ("test", "test"), ("time", "time"), ("started", "started"))
-KEYS_HINT = "␣ mark · c compare · ⏎ watch · v evaluate · r resume · o clone"
+COLUMNS = (("run", N_("run")), ("status", N_("status")), ("epochs", N_("epochs")),
+           ("params", N_("params")), ("best", N_("best")), ("test", N_("test")),
+           ("time", N_("time")), ("started", N_("started")))
+"""(key, heading msgid) of each column; headings are translated when the table is built."""
+KEYS_HINT = N_("␣ mark · c compare · ⏎ watch · v evaluate · r resume · o clone")
 """The list's subtitle while no run is marked: the Runs view's keys."""
 
 
 def status_text(status: str) -> Text:
     label, style = STATUS_STYLE.get(status, (printable(status), ""))
-    return Text(label, style=style)
+    return Text(_(label) if status in STATUS_STYLE else label, style=style)
 
 
 def _started(iso: str | None) -> str:
@@ -86,7 +89,7 @@ class RunsTable(DataTable):
     def add_run_columns(self) -> None:
         """The columns, added once before the first run (by the pane, before it starts watching)."""
         for key, label in COLUMNS:
-            self.add_column(label, key=key)
+            self.add_column(_(label), key=key)
 
     def show_changes(self, changed: Iterable[RunRecord], removed: Iterable[str],
                      marked: Collection[str], keep: str | None) -> None:
@@ -99,7 +102,7 @@ class RunsTable(DataTable):
         for record in changed:
             cells = run_cells(record, record.run_id in marked)
             if record.run_id in self.rows:
-                for (key, _), cell in zip(COLUMNS, cells, strict=True):
+                for (key, _heading), cell in zip(COLUMNS, cells, strict=True):
                     self.update_cell(record.run_id, key, cell, update_width=True)
             else:
                 self.add_row(*cells, key=record.run_id)
