@@ -45,7 +45,7 @@ def _train_here(args: argparse.Namespace, preset: Any, resume: Path | None = Non
             for line in advice_lines(advise(state), width):
                 print(line)
     if final.status == "failed":
-        title = final.error_title or _("error")
+        title = _(final.error_title) if final.error_title else _("error")  # stored English
         print(f"nnbench: {title}: {printable(final.error)}", file=sys.stderr)
         # Refused before training (nothing on disk) is a usage error; failing mid-fit is not.
         return EXIT_USAGE if final.run_dir is None else 1

@@ -185,7 +185,8 @@ def _run_finished(event: ev.RunFinished) -> Line:
         error = printable(event.error, newlines=True) if event.error else _("unknown error")
         if event.error_title:
             return Line("error", _("failed after {epochs}: {title}: {error}").format(
-                epochs=epochs, title=printable(event.error_title), error=error))
+                # The title is stored English (an error class's N_ title): said in the reader's language.
+                epochs=epochs, title=printable(_(event.error_title)), error=error))
         return Line("error", _("failed after {epochs}: {error}").format(epochs=epochs, error=error))
     status = _(_STATUS_WORD.get(event.status, event.status))
     return Line("stopped", _("{status} after {epochs}").format(status=status, epochs=epochs))
