@@ -23,6 +23,7 @@ from nnbench.core.data import load_data
 from nnbench.core.preview import build_preview
 from nnbench.tui.widgets.data_preview import DataPreviewView
 from nnbench.tui.widgets.graphics import choose_renderer, may_ask
+from nnbench.tui.widgets.picture_rows import UPSCALE
 
 TTY = {"TERM": "xterm-256color"}
 
@@ -46,15 +47,18 @@ def test_the_terminal_is_asked_only_where_that_is_safe(
     assert may_ask(environ, stdin_tty, stdout_tty) is asks
 
 
-@pytest.mark.parametrize(("picked", "drawn"), [
-    ("textual_image.renderable.sixel", "sixel"),
-    ("textual_image.renderable.tgp", "kitty"),
-    ("textual_image.renderable.halfcell", "halfblocks"),
-    ("textual_image.renderable.unicode", "halfblocks"),
-    (None, "halfblocks"),
+@pytest.mark.parametrize(("picked", "setting", "drawn"), [
+    ("textual_image.renderable.tgp", "", "kitty"),
+    ("textual_image.renderable.tgp", "sixel", "kitty"),
+    ("textual_image.renderable.sixel", "", "halfblocks"),  # too slow to paint unasked
+    ("textual_image.renderable.sixel", "Sixel", "sixel"),
+    ("textual_image.renderable.halfcell", "", "halfblocks"),
+    ("textual_image.renderable.unicode", "sixel", "halfblocks"),
+    (None, "", "halfblocks"),
 ])
-def test_the_librarys_pick_decides_how_pictures_are_drawn(picked: str | None, drawn: str) -> None:
-    assert choose_renderer(picked) == drawn
+def test_the_librarys_pick_decides_how_pictures_are_drawn(
+        picked: str | None, setting: str, drawn: str) -> None:
+    assert choose_renderer(picked, setting) == drawn
 
 
 _ASK = "from nnbench.tui.widgets.graphics import ask_terminal; import sys; " \
@@ -63,7 +67,7 @@ _DA1 = b"\x1b[c"
 _KITTY_QUERY = b"\x1b_G"
 
 
-def _ask_on_a_terminal(answers: dict[bytes, bytes]) -> tuple[str, bytes]:
+def _ask_on_a_terminal(answers: dict[bytes, bytes], setting: str) -> tuple[str, bytes]:
     """Run ``ask_terminal()`` in a fresh interpreter on a pseudo-terminal that plays a terminal:
     it answers each query in ``answers`` it sees (others get no answer). Returns what the child
     chose and everything it wrote to the terminal."""
@@ -71,7 +75,8 @@ def _ask_on_a_terminal(answers: dict[bytes, bytes]) -> tuple[str, bytes]:
     ioctl(slave, termios.TIOCSWINSZ, pack("HHHH", 40, 120, 1200, 800))  # 10 x 20 pixel cells
     env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "STY", "NNBENCH_PICTURES")}
     child = subprocess.Popen([sys.executable, "-c", _ASK], stdin=slave, stdout=slave,
-                             stderr=subprocess.PIPE, env={**env, "TERM": "xterm-256color"})
+                             stderr=subprocess.PIPE,
+                             env={**env, "TERM": "xterm-256color", "NNBENCH_PICTURES": setting})
     os.close(slave)
     written, answered = b"", set()
     deadline = time.monotonic() + 60
@@ -92,14 +97,20 @@ def _ask_on_a_terminal(answers: dict[bytes, bytes]) -> tuple[str, bytes]:
     return err.split("drawn=")[-1], written
 
 
-@pytest.mark.parametrize(("answers", "drawn"), [
-    ({_DA1: b"\x1b[?62;4;22c"}, "sixel"),  # device attributes with 4: Sixel (xterm, foot)
-    ({_DA1: b"\x1b[?62;22c", _KITTY_QUERY: b"\x1b_Gi=31;OK\x1b\\"}, "kitty"),
-    ({_DA1: b"\x1b[?62;22c"}, "halfblocks"),  # neither (GNOME Terminal): Kitty's query times out
-    ({}, "halfblocks"),  # a terminal that answers nothing
+_SIXEL = {_DA1: b"\x1b[?62;4;22c"}  # device attributes with 4: Sixel (xterm, foot)
+_KITTY = {_DA1: b"\x1b[?62;22c", _KITTY_QUERY: b"\x1b_Gi=31;OK\x1b\\"}
+
+
+@pytest.mark.parametrize(("answers", "setting", "drawn"), [
+    (_SIXEL, "sixel", "sixel"),
+    (_SIXEL, "", "halfblocks"),
+    (_KITTY, "", "kitty"),
+    ({_DA1: b"\x1b[?62;22c"}, "", "halfblocks"),  # neither (GNOME Terminal): Kitty's times out
+    ({}, "sixel", "halfblocks"),  # a terminal that answers nothing
 ])
-def test_a_terminal_s_answer_picks_its_protocol(answers: dict[bytes, bytes], drawn: str) -> None:
-    chosen, written = _ask_on_a_terminal(answers)
+def test_a_terminal_s_answer_picks_its_protocol(
+        answers: dict[bytes, bytes], setting: str, drawn: str) -> None:
+    chosen, written = _ask_on_a_terminal(answers, setting)
     assert chosen == drawn
     assert _DA1 in written, "textual-image asks with ESC [ c (its detection changed?)"
 
@@ -127,7 +138,7 @@ class _PreviewApp(App[None]):
 
 @pytest.mark.skipif(sys.__stdout__ is not None and sys.__stdout__.isatty(),
                     reason="textual-image asks the terminal when imported with stdout a terminal")
-async def test_a_sixel_terminal_gets_the_digits_as_sixel_widgets_with_their_labels() -> None:
+async def test_a_sixel_terminal_gets_rows_of_digits_as_sixel_images_with_their_labels() -> None:
     from textual_image.widget import SixelImage
 
     preset = tiny_preset(data={"source": "sklearn:digits", "scaling": "none"})
@@ -140,17 +151,21 @@ async def test_a_sixel_terminal_gets_the_digits_as_sixel_widgets_with_their_labe
             assert time.monotonic() < deadline, "the preview was never drawn"
             await pilot.pause(0.05)
         await pilot.pause()
-        images = list(view.query(SixelImage))
-        assert len(images) == len(preview.pictures) == 64
-        assert {(i.styles.width.value, i.styles.height.value) for i in images} == {(8, 4)}
-        first_row = images[0].parent
-        assert first_row is not None and len(first_row.children) == 13, "as many as fit 120"
-        assert [(i.region.x, i.size) for i in first_row.children][:2] == [
-            (0, (8, 4)), (9, (8, 4))], "in the cells the half-blocks take, a gap between"
+        rows = list(view.query(SixelImage))
+        assert [(r.styles.width.value, r.styles.height.value) for r in rows] == [
+            (116, 4)] * 4 + [(107, 4)], "13 digits a row at 120 columns, in the half-blocks' cells"
+        assert rows[0].size == (116, 4)
+        first = rows[0].image  # the row as one image: each pixel UPSCALE x UPSCALE
+        pixels = preview.pictures[0].pixels
+        assert [first.getpixel((x * UPSCALE, y * UPSCALE))[:3] for y in range(8) for x in range(8)] \
+            == [tuple(int(v) for v in pixels[y, x]) for y in range(8) for x in range(8)]
+        assert first.getpixel((8 * UPSCALE, 0))[3] == 0, "the gap between two digits is clear"
+        second = preview.pictures[1].pixels[0, 0]
+        assert first.getpixel((9 * UPSCALE, 0))[:3] == tuple(int(v) for v in second)
         text = "\n".join(s.content.plain_text() for s in view.query(Static))
         assert "Class balance" in text and "0        1        2" in text, "labels as text"
         assert "▀" not in text, "no half-blocks besides the pictures"
-        inner = images[0].children[0]
+        inner = rows[0].children[0]
         strips = inner.render_lines(inner.region.reset_offset)
         assert any("\x1bP" in seg.text for strip in strips for seg in strip), "a Sixel image"
 

@@ -72,3 +72,26 @@ async def test_the_graph_dialog_scrolls_a_wide_model_instead_of_cutting_it(runs_
         assert "x" * 150 + " (Input)" in str(app.screen.query_one("#graph").render())
         await pilot.press("escape")
         assert not isinstance(app.screen, GraphScreen)
+
+
+async def test_the_mistakes_view_scrolls_a_row_wider_than_the_screen_instead_of_cutting_it() -> None:
+    from rich.text import Text
+    from textual.app import App, ComposeResult
+    from textual.containers import ScrollableContainer
+
+    from nnbench.tui.widgets.mistakes_view import MistakesView
+    from nnbench.tui.widgets.rendered_lines import render_lines
+
+    class Scrolled(App[None]):
+        def compose(self) -> ComposeResult:
+            with ScrollableContainer(id="scroll"):
+                yield MistakesView()
+
+    async with Scrolled().run_test(size=(80, 20)) as pilot:
+        view = pilot.app.query_one(MistakesView)
+        view.items = items = []  # what show() sets; the row below as its worker would draw it
+        view.post_message(MistakesView.Drawn(items, 78, [render_lines(Text("x" * 300), 300)]))
+        await _until(pilot, lambda: view.drawn is items, "never drawn")
+        await pilot.pause()
+        assert pilot.app.query_one("#scroll").max_scroll_x == 300 - 80
+        assert view.plain_text() == "x" * 300

@@ -22,8 +22,9 @@ from typing import Any, Literal
 
 Renderer = Literal["kitty", "sixel", "halfblocks"]
 
-OFF_VARIABLE = "NNBENCH_PICTURES"
-"""``NNBENCH_PICTURES=halfblocks`` never asks the terminal (a terminal that answers wrongly)."""
+SETTING = "NNBENCH_PICTURES"
+"""``NNBENCH_PICTURES=halfblocks`` never asks the terminal (one that answers wrongly);
+``NNBENCH_PICTURES=sixel`` draws with Sixel where the terminal has it (see ``choose_renderer``)."""
 
 _PICKS: dict[str, Renderer] = {
     "textual_image.renderable.tgp": "kitty",
@@ -44,13 +45,19 @@ def may_ask(environ: Mapping[str, str], stdin_tty: bool, stdout_tty: bool) -> bo
     return (stdin_tty and stdout_tty
             and not environ.get("TMUX") and not environ.get("STY")
             and not term.startswith(("screen", "tmux")) and term not in ("", "dumb", "linux")
-            and environ.get(OFF_VARIABLE, "").lower() != "halfblocks")
+            and environ.get(SETTING, "").lower() != "halfblocks")
 
 
-def choose_renderer(picked: str | None) -> Renderer:
+def choose_renderer(picked: str | None, setting: str = "") -> Renderer:
     """How nnbench draws, given the module of the renderable textual-image picked for this
-    terminal (None: the terminal was not asked)."""
-    return _PICKS.get(picked or "", "halfblocks")
+    terminal (None: the terminal was not asked) and ``NNBENCH_PICTURES``.
+
+    Kitty's protocol wherever the terminal has it. Sixel only when the setting asks for it:
+    textual-image encodes Sixel on the UI thread as it paints, about 55 ms a row of 13 digits
+    here (280 ms for the 64-picture grid, and again for a row that scrolling cuts), over the
+    100 ms a grid may take; Kitty's PNGs cost about 15 ms a row."""
+    how = _PICKS.get(picked or "", "halfblocks")
+    return "halfblocks" if how == "sixel" and setting.lower() != "sixel" else how
 
 
 def ask_terminal() -> Renderer:
@@ -64,7 +71,7 @@ def ask_terminal() -> Renderer:
             import textual_image.renderable as picked
             import textual_image.widget  # noqa: F401  # reads the cell size while it still can
 
-            _renderer = choose_renderer(picked.Image.__module__)
+            _renderer = choose_renderer(picked.Image.__module__, os.environ.get(SETTING, ""))
     return _renderer
 
 

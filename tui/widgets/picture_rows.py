@@ -1,9 +1,9 @@
 """Blocks of samples (``core/preview_draw.py``) drawn for the Data view and the mistakes view.
 
 With half-blocks (``tui/widgets/graphics.py``) the caller renders all the blocks to one set of
-lines. With the terminal's own protocol (Kitty, Sixel) each row of pictures becomes textual-image
-widgets side by side in the cells the half-blocks would take, with the labels and captions under
-them as text; the text between the rows stays rendered lines. Both are prepared off the UI thread
+lines. With the terminal's own protocol (Kitty, Sixel) each row of pictures becomes one textual-image
+widget (the row as one image) in the cells the half-blocks would take, with the labels and captions
+under it as text; the text between the rows stays rendered lines. Both are prepared off the UI thread
 (``render_parts``); the UI thread only builds the widgets (``part_widgets``).
 """
 
@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -27,14 +26,13 @@ textual-image scales it to the cells: an 8-pixel digit stays crisp instead of a 
 
 @dataclass(frozen=True)
 class PicturesPart:
-    """One row of pictures for the terminal's protocol: PIL images and their cells."""
+    """One row of pictures for the terminal's protocol: one PIL image of them all, transparent
+    between them, and the cells it covers (those the half-blocks would: a pixel a cell across,
+    two pixel rows a line)."""
 
-    images: list[Any]
-    widths: list[int]
-    """Cells across, picture by picture (a pixel a cell, as the half-blocks)."""
+    image: Any
+    width: int
     height: int
-    """Lines down (two pixel rows a line, as the half-blocks)."""
-    gap: int
 
 
 Part: TypeAlias = RenderedLines | PicturesPart
@@ -63,16 +61,20 @@ def render_parts(blocks: list[Any], width: int, *, dim_labels: bool = False) -> 
 
 
 def _pictures(row: Any) -> PicturesPart:
+    """The row as one image: one widget a row, not one a picture, keeps a 64-picture grid to a
+    few widgets (Textual's layout and the protocol's encoding cost per widget)."""
     from PIL import Image
 
-    images = []
-    for picture in row.pictures:
-        h, w = picture.pixels.shape[:2]
-        image = Image.fromarray(picture.pixels)
-        images.append(image.resize((w * UPSCALE, h * UPSCALE), Image.Resampling.NEAREST))
-    height = max(math.ceil(p.pixels.shape[0] / 2) for p in row.pictures)
     side = max(p.pixels.shape[1] for p in row.pictures)
-    return PicturesPart(images, [side] * len(images), height, row.gap)
+    height = max(math.ceil(p.pixels.shape[0] / 2) for p in row.pictures)
+    width = len(row.pictures) * (side + row.gap) - row.gap
+    canvas = Image.new("RGBA", (width * UPSCALE, 2 * height * UPSCALE), (0, 0, 0, 0))
+    for n, picture in enumerate(row.pictures):
+        h, w = picture.pixels.shape[:2]
+        image = Image.fromarray(picture.pixels).resize((w * UPSCALE, h * UPSCALE),
+                                                       Image.Resampling.NEAREST)
+        canvas.paste(image, (n * (side + row.gap) * UPSCALE, 0))
+    return PicturesPart(canvas, width, height)
 
 
 def _row_text(row: Any, dim_labels: bool) -> Any:
@@ -86,25 +88,7 @@ def _row_text(row: Any, dim_labels: bool) -> Any:
                  *(Text(line, style="dim", no_wrap=True, overflow="crop") for line in captions))
 
 
-class PicturesRow(Horizontal):
-    """Pictures side by side, drawn by the terminal's protocol."""
-
-    DEFAULT_CSS = "PicturesRow { height: auto; width: auto; }"
-
-    def __init__(self, part: PicturesPart, how: Renderer) -> None:
-        super().__init__()
-        self.part = part
-        self.how = how
-
-    def compose(self) -> Any:
-        for n, (image, width) in enumerate(zip(self.part.images, self.part.widths, strict=True)):
-            widget = picture_widget(image, self.how, width=width, height=self.part.height)
-            if n:
-                widget.styles.margin = (0, 0, 0, self.part.gap)
-            yield widget
-
-
 def part_widgets(parts: list[Part], how: Renderer) -> list[Widget]:
     """The widgets that show ``parts`` (UI thread)."""
-    return [PicturesRow(part, how) if isinstance(part, PicturesPart)
-            else Static(part, markup=False) for part in parts]
+    return [picture_widget(part.image, how, width=part.width, height=part.height)
+            if isinstance(part, PicturesPart) else Static(part, markup=False) for part in parts]

@@ -22,6 +22,15 @@ class RenderedLines:
             yield from line
             yield Segment.line()
 
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        # As wide as the widest line: a view of ``width: auto`` (the mistakes' table rows, which
+        # are not cut) then grows past its container, which scrolls sideways.
+        from rich.measure import Measurement
+        from rich.segment import Segment
+
+        widest = max((Segment.get_line_length(line) for line in self.lines), default=0)
+        return Measurement(widest, widest)
+
     def plain_text(self) -> str:
         """The lines as text, without their colours (for tests)."""
         return "\n".join("".join(segment.text for segment in line) for line in self.lines)
