@@ -183,3 +183,23 @@ def test_where_the_tests_run_pictures_are_half_blocks() -> None:
     from nnbench.tui.widgets import graphics
 
     assert graphics.renderer() == "halfblocks" and DataPreviewView().pictures == "halfblocks"
+
+
+def test_labels_under_protocol_pictures_are_escaped_text() -> None:
+    from dataclasses import replace
+
+    from nnbench.core.preview_draw import preview_blocks
+    from nnbench.tui.widgets.picture_rows import PicturesPart, render_parts
+    from nnbench.tui.widgets.rendered_lines import RenderedLines
+
+    preset = tiny_preset(data={"source": "sklearn:digits", "scaling": "none"})
+    preview = build_preview(load_data(preset.data, preset.fit), preset.data)
+    hostile = "[i]\x1b[2J"  # cut to the 8 cells under a digit
+    preview.pictures = [replace(p, label=hostile) for p in preview.pictures[:3]]
+    parts = render_parts(preview_blocks(preview, 100), 100, dim_labels=True)
+    assert [type(p).__name__ for p in parts[-3:]] == ["RenderedLines", "PicturesPart",
+                                                     "RenderedLines"]
+    assert isinstance(parts[-2], PicturesPart) and (parts[-2].width, parts[-2].height) == (26, 4)
+    text = "\n".join(p.plain_text() for p in parts if isinstance(p, RenderedLines))
+    assert "[i]" in text, "markup shown as it is"
+    assert "\x1b" not in text, "no control character reaches the terminal"
