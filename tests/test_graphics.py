@@ -29,8 +29,13 @@ TTY = {"TERM": "xterm-256color"}
 
 
 @pytest.mark.parametrize(("environ", "stdin_tty", "stdout_tty", "asks"), [
-    (TTY, True, True, True),
-    ({"TERM": "xterm-kitty", "TERM_PROGRAM": "WezTerm"}, True, True, True),
+    (TTY, True, True, False),  # no hint of graphics: not worth a 0.2 s wait before the first frame
+    ({"TERM": "xterm-kitty"}, True, True, True),
+    ({**TTY, "TERM_PROGRAM": "WezTerm"}, True, True, True),
+    ({**TTY, "KITTY_WINDOW_ID": "1"}, True, True, True),
+    ({**TTY, "NNBENCH_PICTURES": "sixel"}, True, True, True),
+    ({**TTY, "NNBENCH_PICTURES": "kitty"}, True, True, True),
+    ({"TERM": "xterm-kitty", "TMUX": "/tmp/tmux-0/default,1,0"}, True, True, False),
     ({**TTY, "TMUX": "/tmp/tmux-0/default,1,0"}, True, True, False),
     ({"TERM": "tmux-256color"}, True, True, False),
     ({"TERM": "screen-256color"}, True, True, False),
@@ -76,7 +81,7 @@ def _ask_on_a_terminal(answers: dict[bytes, bytes], setting: str) -> tuple[str, 
     env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "STY", "NNBENCH_PICTURES")}
     child = subprocess.Popen([sys.executable, "-c", _ASK], stdin=slave, stdout=slave,
                              stderr=subprocess.PIPE,
-                             env={**env, "TERM": "xterm-256color", "NNBENCH_PICTURES": setting})
+                             env={**env, "TERM": "xterm-kitty", "NNBENCH_PICTURES": setting})
     os.close(slave)
     written, answered = b"", set()
     deadline = time.monotonic() + 60

@@ -24,7 +24,9 @@ Renderer = Literal["kitty", "sixel", "halfblocks"]
 
 SETTING = "NNBENCH_PICTURES"
 """``NNBENCH_PICTURES=halfblocks`` never asks the terminal (one that answers wrongly);
-``NNBENCH_PICTURES=sixel`` draws with Sixel where the terminal has it (see ``choose_renderer``)."""
+``NNBENCH_PICTURES=kitty`` asks a terminal that does not name itself as Kitty-capable;
+``NNBENCH_PICTURES=sixel`` asks, and draws with Sixel where the terminal has it (see
+``choose_renderer``)."""
 
 _PICKS: dict[str, Renderer] = {
     "textual_image.renderable.tgp": "kitty",
@@ -37,15 +39,28 @@ _renderer: Renderer = "halfblocks"
 _asked = False
 
 
+KITTY_TERMS = ("xterm-kitty", "xterm-ghostty")
+KITTY_PROGRAMS = ("WezTerm", "ghostty")
+"""Terminals that name themselves (``TERM``, ``TERM_PROGRAM``) and draw Kitty's protocol."""
+
+
 def may_ask(environ: Mapping[str, str], stdin_tty: bool, stdout_tty: bool) -> bool:
-    """Whether asking the terminal is safe: both ends are a terminal (the answer comes on stdin),
-    not inside tmux or screen (they answer for themselves and do not pass Kitty's images through),
-    not a dumb terminal, and not turned off with ``NNBENCH_PICTURES=halfblocks``."""
+    """Whether asking the terminal is worth it and safe: it names itself as one with Kitty's
+    graphics (or ``NNBENCH_PICTURES=kitty|sixel`` says to ask), both ends are a terminal (the
+    answer comes on stdin), not inside tmux or screen (they answer for themselves and do not pass
+    Kitty's images through), not a dumb terminal, and not ``NNBENCH_PICTURES=halfblocks``.
+
+    Asking waits up to 0.2 s for a terminal that does not answer, before the first frame: a
+    terminal that gives no hint of graphics is not asked, so most starts pay nothing."""
     term = environ.get("TERM", "")
-    return (stdin_tty and stdout_tty
+    setting = environ.get(SETTING, "").lower()
+    hinted = (setting in ("kitty", "sixel") or term in KITTY_TERMS
+              or environ.get("TERM_PROGRAM", "") in KITTY_PROGRAMS
+              or bool(environ.get("KITTY_WINDOW_ID")))
+    return (hinted and stdin_tty and stdout_tty
             and not environ.get("TMUX") and not environ.get("STY")
             and not term.startswith(("screen", "tmux")) and term not in ("", "dumb", "linux")
-            and environ.get(SETTING, "").lower() != "halfblocks")
+            and setting != "halfblocks")
 
 
 def choose_renderer(picked: str | None, setting: str = "") -> Renderer:
