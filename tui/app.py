@@ -3,7 +3,8 @@ path, the unsaved flag, undo, the data loaded for it; nnbench.core.session), loa
 the background, keeps TensorFlow's native log off the screen, and turns an exception in any action
 into a message. The rest lives one hop away: the panes as views of the session in
 tui/session_view.py, open/save/export in tui/preset_actions.py, train/stop/pause in
-tui/run_actions.py, the table of keys and the help screen's sections in tui/app_keys.py."""
+tui/run_actions.py (its keys and what changes while a run trains in tui/app_training.py), the
+table of keys and the help screen's sections in tui/app_keys.py."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import os
 import sys
 import traceback
 from collections.abc import Iterable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +36,10 @@ from nnbench.tui.app_keys import (
     MAIN_SCREEN_ACTIONS,
     TRAINING_ACTIONS,
     app_binding,
-    footer_binding,
 )
+from nnbench.tui.app_training import AppTraining
 from nnbench.tui.commands import guarded, main_screen_commands
-from nnbench.tui.messages import KerasReady, PresetChanged, TrainingStateChanged
+from nnbench.tui.messages import KerasReady, PresetChanged
 from nnbench.tui.preset_actions import PresetActions
 from nnbench.tui.run_actions import RunActions
 from nnbench.tui.screens.build_pane import BuildPane
@@ -54,8 +54,9 @@ from nnbench.tui.textual_private import replace_app_bindings, terminal_driver
 from nnbench.tui.widgets.too_small import MIN_HEIGHT, MIN_WIDTH
 
 
-class NnbenchApp(App[int]):
-    """Build it with ``make_app``; tests give it a small runs folder and a preset."""
+class NnbenchApp(AppTraining, App[int]):
+    """Build it with ``make_app``; tests give it a small runs folder and a preset. Its training
+    keys and what it does as a run starts and ends are ``AppTraining``'s (tui/app_training.py)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "nnbench"
@@ -252,11 +253,6 @@ class NnbenchApp(App[int]):
         # The main screen's keys wait while a dialog is up (its own keys come first).
         return not (action in MAIN_SCREEN_ACTIONS and isinstance(self.screen, ModalScreen))
 
-    def _quiet_footer_while_training(self, training: bool, paused: bool = False) -> None:
-        # Swapping the bindings keeps the keys working (ctrl+r says a run is going) while the
-        # footer fits 80 columns, and p says what it does now (Pause, or Resume while paused).
-        replace_app_bindings(self, partial(footer_binding, training=training, paused=paused))
-
     def action_show_tab(self, tab: str) -> None:
         """Show a tab and focus its first control (alt+1 … alt+8, or 1 … 8 outside text)."""
         try:
@@ -267,63 +263,6 @@ class NnbenchApp(App[int]):
             self.call_after_refresh(self.action_show_tab, tab)
             return
         self.main.focus_tab(tab)
-
-    # --- training (tui/run_actions.py) -------------------------------------------------------
-
-    def action_train(self) -> None:
-        self.runs.train()
-
-    def resume_run(self, run_dir: Path) -> None:
-        """Go on with an interrupted or stopped run (the Runs view's resume)."""
-        self.runs.resume(run_dir)
-
-    def attach_run(self, run_dir: Path | str) -> None:
-        """Show a run (live or finished) in the Train view, as a run started here is shown."""
-        self.runs.attach(run_dir)
-
-    def clone_run(self, run_dir: Path) -> None:
-        """A run's preset back into the builder, to change and train again."""
-        self.presets.open(str(run_dir / "preset.toml"))
-
-    def action_stop_now(self) -> None:
-        self.runs.stop_now()
-
-    def action_stop_after_epoch(self) -> None:
-        self.runs.stop_after_epoch()
-
-    def action_toggle_pause(self) -> None:
-        self.runs.toggle_pause()
-
-    def action_steer(self) -> None:
-        """A new learning rate or patience for the run training (s, while training)."""
-        self.runs.steer()
-
-    def action_lr_find(self) -> None:
-        """The learning-rate finder on the working preset (ctrl+l)."""
-        self.runs.lr_find()
-
-    @work(thread=True, exit_on_error=False, group="keras", description=N_("Freeing the checker"))
-    def _free_the_checker(self) -> None:
-        """While a run trains, its process gets the cores and memory the checking helper would
-        hold; the next edit in Build starts the helper again."""
-        from nnbench.core.analysis_service import default_analyzer
-
-        default_analyzer().release()
-
-    def on_training_state_changed(self, message: TrainingStateChanged) -> None:
-        if message.running and not self.training and self.launcher is None:
-            # A run in a process of its own (not a test's thread launcher, whose run shares
-            # this process and its TensorFlow anyway).
-            self._free_the_checker()
-        self.training = message.running
-        self._quiet_footer_while_training(message.running, paused=message.paused)
-        status = self.main.status
-        status.training = (_("paused — p resumes") if message.paused else _("training…")
-                           ) if message.running else (
-            _("last run {status}").format(status=message.status) if message.status else "")
-        self.refresh_bindings()
-        if not message.running and self.main.runs_pane is not None:
-            self.main.runs_pane.refresh_runs()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.key_sections()))
