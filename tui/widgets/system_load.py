@@ -61,7 +61,7 @@ def load_rows(state: RunState) -> list[LoadRow]:
 
     rows = [
         LoadRow("process_cpu", "proc CPU", _percent(last("process_cpu")),
-                _("the training process and its children, % of one core ({n} cores)").format(
+                _("the training process and its children, in percent of one core ({n} cores)").format(
                     n=load.cpu_count)),
         LoadRow("process_rss", "proc RSS", fmt_bytes(last("process_rss")),
                 _("the training process's resident memory, the epoch's peak")),
@@ -76,7 +76,8 @@ def load_rows(state: RunState) -> list[LoadRow]:
                             _("{gpu}: memory in use, the epoch's peak, of {total}").format(
                                 gpu=name, total=fmt_bytes(gpu.memory_total))))
     rows += [
-        LoadRow("host_cpu", "host CPU", _percent(last("host_cpu")), _("the whole machine, % of all cores")),
+        LoadRow("host_cpu", "host CPU", _percent(last("host_cpu")),
+                _("the whole machine, in percent of all cores")),
         LoadRow("host_ram", "host RAM", _percent(100 * last("host_ram") / max(load.host_ram_total, 1)),
                 _("the machine's RAM in use, the epoch's peak, of {total}").format(
                     total=fmt_bytes(load.host_ram_total))),
