@@ -355,6 +355,6 @@ class DataPane(VerticalScroll):
 
     def on_data_pane_load_failed(self, event: DataPane.LoadFailed) -> None:
         self._loading = None
-        self._failed = (event.data, f"✗ {event.title}: {event.message}")
-        self.notify(printable(event.message, newlines=True), title=printable(event.title),
+        self._failed = (event.data, f"✗ {_(event.title)}: {event.message}")
+        self.notify(printable(event.message, newlines=True), title=printable(_(event.title)),
                     severity="error", timeout=8, markup=False)

@@ -28,7 +28,8 @@ class ErrorModal(Modal[None]):
 
     def __init__(self, title: str, message: str) -> None:
         super().__init__()
-        self.error_title = title
+        # An error's title is an English msgid on its class (core/errors.py): said here.
+        self.error_title = _(title)
         self.message = message
 
     @classmethod

@@ -146,7 +146,7 @@ class EvaluateScreen(Screen[None]):
 
     def on_evaluate_screen_failed(self, message: Failed) -> None:
         status = self.query_one("#evaluate-status", Static)
-        status.update(Text(f"{printable(message.title)}: {printable(message.message)}"))
+        status.update(Text(f"{printable(_(message.title))}: {printable(message.message)}"))
         status.add_class("-error")
 
     def on_evaluate_screen_evaluated(self, message: Evaluated) -> None:

@@ -202,7 +202,7 @@ class LrFindScreen(Modal[float | None]):
             return
         status = self.query_one("#lr-status", Static)
         status.add_class("-failed")
-        status.update(f"{printable(message.title)}: {printable(message.text, newlines=True)}")
+        status.update(f"{printable(_(message.title))}: {printable(message.text, newlines=True)}")
 
     def _status(self, text: str) -> None:
         status = self.query_one("#lr-status", Static)
