@@ -5,6 +5,10 @@ Names are Keras's own. Parameter names and defaults come from the Keras construc
 parameters a form shows first, the choices of a field, the limits of a value (``LIMITS``) that
 both the preset checker and the form apply, and a starting value where Keras has no default (a new
 Dropout's rate, a new Conv2D's kernel_size).
+
+The help texts (a layer's, a parameter's, a loss's or metric's line) are English here, marked with
+``N_`` for the catalogue and said in the interface's language where shown, ``_(kind.help)``; the
+problems ``check_layer_value`` and ``Limits`` give are in it already (core/i18n.py).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any, Literal, get_args
+
+from nnbench.core.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ class LayerKind:
 ACTIVATIONS = ("relu", "sigmoid", "softmax", "tanh", "elu", "selu", "gelu", "silu", "linear")
 PADDINGS = ("valid", "same")
 
-_act = Param("activation", "choice", None, ACTIVATIONS, help="applied to the layer's output")
+_act = Param("activation", "choice", None, ACTIVATIONS, help=N_("applied to the layer's output"))
 
 
 def _p(name: str, kind: str, default: Any = None, **kw: Any) -> Param:
@@ -74,65 +80,65 @@ def _keras_defaults(kind: LayerKind) -> LayerKind:
 LAYERS: dict[str, LayerKind] = {
     kind.name: _keras_defaults(kind)
     for kind in (
-        LayerKind("Input", "core", "Declares the input shape (without the batch axis)",
-                  (_p("shape", "shape", required=True, help="e.g. 28, 28 or None for any length"),)),
-        LayerKind("Dense", "core", "Fully connected layer: units outputs, each sees every input",
+        LayerKind("Input", "core", N_("Declares the input shape (without the batch axis)"),
+                  (_p("shape", "shape", required=True, help=N_("e.g. 28, 28 or None for any length")),)),
+        LayerKind("Dense", "core", N_("Fully connected layer: units outputs, each sees every input"),
                   (_p("units", "int", required=True), _act, _p("use_bias", "bool"))),
-        LayerKind("Activation", "core", "Applies an activation function",
+        LayerKind("Activation", "core", N_("Applies an activation function"),
                   (Param("activation", "choice", "relu", ACTIVATIONS, required=True),)),
-        LayerKind("Flatten", "reshaping", "Flattens each sample to one vector (28x28 -> 784)"),
-        LayerKind("Reshape", "reshaping", "Reshapes each sample",
+        LayerKind("Flatten", "reshaping", N_("Flattens each sample to one vector (28x28 -> 784)")),
+        LayerKind("Reshape", "reshaping", N_("Reshapes each sample"),
                   (_p("target_shape", "shape", required=True),)),
-        LayerKind("Dropout", "regularization", "Randomly zeroes a fraction of inputs while training",
-                  (_p("rate", "float", 0.5, required=True, help="fraction dropped, 0 <= rate < 1"),)),
-        LayerKind("BatchNormalization", "normalization", "Normalizes activations per batch",
+        LayerKind("Dropout", "regularization", N_("Randomly zeroes a fraction of inputs while training"),
+                  (_p("rate", "float", 0.5, required=True, help=N_("fraction dropped, 0 <= rate < 1")),)),
+        LayerKind("BatchNormalization", "normalization", N_("Normalizes activations per batch"),
                   (_p("momentum", "float"), _p("epsilon", "float"))),
-        LayerKind("Rescaling", "preprocessing", "Multiplies inputs by scale and adds offset",
+        LayerKind("Rescaling", "preprocessing", N_("Multiplies inputs by scale and adds offset"),
                   (_p("scale", "float", 1.0, required=True), _p("offset", "float"))),
-        LayerKind("Embedding", "core", "Maps integer word indices to dense vectors",
-                  (_p("input_dim", "int", required=True, help="vocabulary size"),
-                   _p("output_dim", "int", required=True, help="vector size"),
+        LayerKind("Embedding", "core", N_("Maps integer word indices to dense vectors"),
+                  (_p("input_dim", "int", required=True, help=N_("vocabulary size")),
+                   _p("output_dim", "int", required=True, help=N_("vector size")),
                    _p("mask_zero", "bool"))),
-        LayerKind("GlobalAveragePooling1D", "pooling", "Averages over the steps axis: (steps, d) -> (d)"),
-        LayerKind("GlobalMaxPooling1D", "pooling", "Max over the steps axis: (steps, d) -> (d)"),
-        LayerKind("MaxPooling1D", "pooling", "Downsamples sequences by taking the max",
+        LayerKind("GlobalAveragePooling1D", "pooling", N_("Averages over the steps axis: (steps, d) -> (d)")),
+        LayerKind("GlobalMaxPooling1D", "pooling", N_("Max over the steps axis: (steps, d) -> (d)")),
+        LayerKind("MaxPooling1D", "pooling", N_("Downsamples sequences by taking the max"),
                   (_p("pool_size", "int"), _p("padding", "choice", choices=PADDINGS))),
-        LayerKind("Conv1D", "convolution", "1D convolution over sequences",
+        LayerKind("Conv1D", "convolution", N_("1D convolution over sequences"),
                   (_p("filters", "int", required=True), _p("kernel_size", "int", 3, required=True),
                    _act, _p("padding", "choice", choices=PADDINGS), _p("strides", "int"))),
-        LayerKind("Conv2D", "convolution", "2D convolution over images (height, width, channels)",
+        LayerKind("Conv2D", "convolution", N_("2D convolution over images (height, width, channels)"),
                   (_p("filters", "int", required=True), _p("kernel_size", "int", 3, required=True),
                    _act, _p("padding", "choice", choices=PADDINGS), _p("strides", "int"))),
-        LayerKind("MaxPooling2D", "pooling", "Downsamples images by taking the max",
+        LayerKind("MaxPooling2D", "pooling", N_("Downsamples images by taking the max"),
                   (_p("pool_size", "int"), _p("padding", "choice", choices=PADDINGS))),
         # Keras's AveragePooling2D, unlike MaxPooling2D, has no default pool_size.
-        LayerKind("AveragePooling2D", "pooling", "Downsamples images by averaging",
+        LayerKind("AveragePooling2D", "pooling", N_("Downsamples images by averaging"),
                   (_p("pool_size", "int", 2, required=True), _p("padding", "choice", choices=PADDINGS))),
-        LayerKind("GlobalAveragePooling2D", "pooling", "Averages each channel: (h, w, c) -> (c)"),
-        LayerKind("GlobalMaxPooling2D", "pooling", "Max of each channel: (h, w, c) -> (c)"),
-        LayerKind("SimpleRNN", "recurrent", "Fully connected recurrent layer",
+        LayerKind("GlobalAveragePooling2D", "pooling", N_("Averages each channel: (h, w, c) -> (c)")),
+        LayerKind("GlobalMaxPooling2D", "pooling", N_("Max of each channel: (h, w, c) -> (c)")),
+        LayerKind("SimpleRNN", "recurrent", N_("Fully connected recurrent layer"),
                   (_p("units", "int", required=True), _p("return_sequences", "bool"),
                    Param("activation", "choice", choices=ACTIVATIONS), _p("dropout", "float"))),
-        LayerKind("LSTM", "recurrent", "Long short-term memory layer",
+        LayerKind("LSTM", "recurrent", N_("Long short-term memory layer"),
                   (_p("units", "int", required=True), _p("return_sequences", "bool"),
                    _p("dropout", "float"), _p("recurrent_dropout", "float"))),
-        LayerKind("GRU", "recurrent", "Gated recurrent unit layer",
+        LayerKind("GRU", "recurrent", N_("Gated recurrent unit layer"),
                   (_p("units", "int", required=True), _p("return_sequences", "bool"),
                    _p("dropout", "float"), _p("recurrent_dropout", "float"))),
-        LayerKind("Add", "merging", "Adds its inputs element-wise (a skip connection)", merges=True),
-        LayerKind("Concatenate", "merging", "Joins its inputs along an axis",
+        LayerKind("Add", "merging", N_("Adds its inputs element-wise (a skip connection)"), merges=True),
+        LayerKind("Concatenate", "merging", N_("Joins its inputs along an axis"),
                   (_p("axis", "int"),), merges=True),
     )
 }
 
 LOSSES: dict[str, str] = {
-    "sparse_categorical_crossentropy": "classes as integers 0..K-1 (softmax output)",
-    "categorical_crossentropy": "classes one-hot (integer labels are one-hot encoded for you)",
-    "binary_crossentropy": "two classes, one sigmoid output",
-    "mean_squared_error": "regression; big errors cost more (MSE)",
-    "mean_absolute_error": "regression; robust to outliers (MAE)",
-    "huber": "regression; MSE near zero, MAE far away",
-    "kl_divergence": "distance between probability distributions",
+    "sparse_categorical_crossentropy": N_("classes as integers 0..K-1 (softmax output)"),
+    "categorical_crossentropy": N_("classes one-hot (integer labels are one-hot encoded for you)"),
+    "binary_crossentropy": N_("two classes, one sigmoid output"),
+    "mean_squared_error": N_("regression; big errors cost more (MSE)"),
+    "mean_absolute_error": N_("regression; robust to outliers (MAE)"),
+    "huber": N_("regression; MSE near zero, MAE far away"),
+    "kl_divergence": N_("distance between probability distributions"),
 }
 LOSS_ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
                 "kld": "kl_divergence", "kullback_leibler_divergence": "kl_divergence",
@@ -182,16 +188,16 @@ def optimizer_params(name: str) -> dict[str, Param]:
 
 
 METRICS: dict[str, str] = {
-    "accuracy": "fraction of correct predictions",
-    "precision": "binary: of predicted positives, how many are right",
-    "recall": "binary: of real positives, how many were found",
-    "auc": "binary: area under the ROC curve",
-    "f1": "binary: harmonic mean of precision and recall",
-    "mae": "mean absolute error",
-    "mse": "mean squared error",
-    "rmse": "root mean squared error",
-    "r2": "coefficient of determination (1 is perfect)",
-    "mase": "mean absolute scaled error (vs. the naive one-step forecast)",
+    "accuracy": N_("fraction of correct predictions"),
+    "precision": N_("binary: of predicted positives, how many are right"),
+    "recall": N_("binary: of real positives, how many were found"),
+    "auc": N_("binary: area under the ROC curve"),
+    "f1": N_("binary: harmonic mean of precision and recall"),
+    "mae": N_("mean absolute error"),
+    "mse": N_("mean squared error"),
+    "rmse": N_("root mean squared error"),
+    "r2": N_("coefficient of determination (1 is perfect)"),
+    "mase": N_("mean absolute scaled error (vs. the naive one-step forecast)"),
 }
 
 CALLBACKS: dict[str, tuple[Param, ...]] = {
@@ -231,31 +237,37 @@ def check_layer_value(param: Param, value: Any) -> str | None:
     """
     quoted = isinstance(value, str) and value.strip().lower() in ("true", "false")
     if param.kind == "bool" and not isinstance(value, bool):
-        hint = f" (write {value.strip().lower()} without quotes)" if quoted else ""
-        return f"must be true or false, not {value!r}{hint}"
+        if quoted:
+            return _("must be true or false, not {value} (write {word} without quotes)").format(
+                value=repr(value), word=value.strip().lower())
+        return _("must be true or false, not {value}").format(value=repr(value))
     if param.kind == "int":
         low, high = LAYER_INT_RANGES.get(param.name, LAYER_INT_RANGE)
         values = value if param.name in TUPLE_OR_INT and isinstance(value, list) and value else [value]
         for v in values:
             if not _whole(v):
-                per_axis = " or a list of them, e.g. [3, 3]" if param.name in TUPLE_OR_INT else ""
-                return f"must be a whole number{per_axis}, not {value!r}"
+                if param.name in TUPLE_OR_INT:
+                    return _("must be a whole number or a list of them, e.g. [3, 3], not {value}"
+                             ).format(value=repr(value))
+                return _("must be a whole number, not {value}").format(value=repr(value))
             if not low <= v <= high:
-                return f"must be between {low:,} and {high:,}, not {v!r}"
+                return _("must be between {low} and {high}, not {value}").format(
+                    low=f"{low:,}", high=f"{high:,}", value=repr(v))
     if param.kind == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        return f"must be a number, not {value!r}"
+        return _("must be a number, not {value}").format(value=repr(value))
     if param.kind == "float" and value != value:  # NaN
-        return "must be a number, not nan"
+        return _("must be a number, not {value}").format(value="nan")
     if param.kind == "choice" and value not in param.choices:
-        return f"{value!r} is not allowed; use " + ", ".join(param.choices)
+        return _("{value} is not allowed; use {choices}").format(
+            value=repr(value), choices=", ".join(param.choices))
     if param.kind == "str" and not isinstance(value, str):
-        return f"must be text in quotes, not {value!r}"
+        return _("must be text in quotes, not {value}").format(value=repr(value))
     if param.kind == "shape":
         dims = value if isinstance(value, list) else [value]
         if not dims or not all(d in (None, "None", "none") or _whole(d) and -1 <= d <= MAX_SHAPE_DIM
                                for d in dims):
-            return (f"must be a list of sizes like [28, 28] (0 or \"None\" for any length, -1 in "
-                    f"a Reshape for the rest), not {value!r}")
+            return _('must be a list of sizes like [28, 28] (0 or "None" for any length, -1 in '
+                     'a Reshape for the rest), not {value}').format(value=repr(value))
     return None
 
 
@@ -274,11 +286,13 @@ class Limits:
     def problem(self, value: float) -> str | None:
         """Why ``value`` is out of bounds ("must be at most 1, not 1.5"), or None."""
         if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
-            return (f"must be {'greater than' if self.low_open else 'at least'} "
-                    f"{_num(self.low)}, not {_num(value)}")
+            below = (_("must be greater than {bound}, not {value}") if self.low_open
+                     else _("must be at least {bound}, not {value}"))
+            return below.format(bound=_num(self.low), value=_num(value))
         if self.high is not None and (value > self.high or (self.high_open and value == self.high)):
-            return (f"must be {'less than' if self.high_open else 'at most'} "
-                    f"{_num(self.high)}, not {_num(value)}")
+            above = (_("must be less than {bound}, not {value}") if self.high_open
+                     else _("must be at most {bound}, not {value}"))
+            return above.format(bound=_num(self.high), value=_num(value))
         return None
 
     def allowed(self, name: str) -> str:
@@ -327,7 +341,9 @@ def out_of_limits(name: str, value: Any) -> str | None:
     if limits is None or isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     problem = limits.problem(value)
-    return f"{problem} (allowed: {limits.allowed(name)})" if problem else None
+    if not problem:
+        return None
+    return _("{problem} (allowed: {range})").format(problem=problem, range=limits.allowed(name))
 
 
 Scaling = Literal["none", "divide255", "standardize"]
