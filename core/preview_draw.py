@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from nnbench.core.i18n import _
 from nnbench.core.preview import DataPreview, Picture
 from nnbench.core.text import cell_cut, cell_pad, cell_width, printable
 
@@ -47,15 +48,15 @@ def preview_blocks(preview: DataPreview, width: int) -> list[Block]:
     width = max(width, 20)
     blocks: list[Block] = _balance(preview, width)
     if preview.kind == "images":
-        blocks += ["", f"Samples ({len(preview.pictures)} of the training split)"]
+        blocks += ["", _("Samples ({n} of the training split)").format(n=len(preview.pictures))]
         blocks += _grid(preview.pictures, width)
     elif preview.kind == "text":
-        blocks += ["", "Samples"] + _texts(preview.texts, width)
+        blocks += ["", _("Samples")] + _texts(preview.texts, width)
     else:
-        blocks += ["", "First rows (as the model sees them, after scaling)"]
+        blocks += ["", _("First rows (as the model sees them, after scaling)")]
         blocks += _rows(preview, width)
-        blocks += ["", "Per feature (training split)"] + _features(preview, width)
-    blocks += [f"note: {printable(note)}" for note in preview.notes]
+        blocks += ["", _("Per feature (training split)")] + _features(preview, width)
+    blocks += [_("note: {note}").format(note=printable(note)) for note in preview.notes]
     return blocks
 
 
@@ -73,18 +74,20 @@ def _balance(preview: DataPreview, width: int) -> list[Block]:
     splits = preview.splits
     names = [printable(n) for n in preview.class_names or []]
     if not names or any(s.class_counts is None for s in splits):
-        lines: list[Block] = ["Splits"]
+        lines: list[Block] = [_("Splits")]
         for s in splits:
-            target = "" if s.target is None else (
-                f" · target min {s.target[0]:.4g}, mean {s.target[1]:.4g}, max {s.target[2]:.4g}")
-            lines.append(f"  {s.name:<11}{_count(s.samples):>9} samples{target}")
+            target = "" if s.target is None else " · " + _(
+                "target min {low}, mean {mean}, max {high}").format(
+                low=f"{s.target[0]:.4g}", mean=f"{s.target[1]:.4g}", high=f"{s.target[2]:.4g}")
+            samples = _("{n} samples").format(n=f"{_count(s.samples):>9}")
+            lines.append(f"  {cell_pad(_(s.name), 11)}{samples}{target}")
         return lines
     label_width = min(max(max(cell_width(n) for n in names), 5), 16)
     column = max((width - label_width - 2) // max(len(splits), 1), 14)
-    head = cell_pad("class", label_width + 2)
-    head += "".join(cell_pad(cell_cut(f"{s.name} {_count(s.samples)}", column - 1), column)
+    head = cell_pad(_("class"), label_width + 2)
+    head += "".join(cell_pad(cell_cut(f"{_(s.name)} {_count(s.samples)}", column - 1), column)
                     for s in splits)
-    lines = ["Class balance", head.rstrip()]
+    lines = [_("Class balance"), head.rstrip()]
     for k, name in enumerate(names[:MAX_CLASS_ROWS]):
         line = cell_pad(cell_cut(name, label_width), label_width + 2)
         for s in splits:
@@ -95,13 +98,13 @@ def _balance(preview: DataPreview, width: int) -> list[Block]:
             line += _bar(n / most, max(column - len(numbers) - 1, 3)) + numbers + " "
         lines.append(line.rstrip())
     if len(names) > MAX_CLASS_ROWS:
-        lines.append(f"… and {len(names) - MAX_CLASS_ROWS} more classes")
+        lines.append(_("… and {n} more classes").format(n=len(names) - MAX_CLASS_ROWS))
     return lines
 
 
 def _grid(pictures: list[Picture], width: int) -> list[Block]:
     if not pictures:
-        return ["(no pictures to show)"]
+        return [_("(no pictures to show)")]
     side = max(p.pixels.shape[1] for p in pictures)
     per_row = max(1, (width + 1) // (side + 1))
     return [PictureRow(pictures[at:at + per_row]) for at in range(0, len(pictures), per_row)]
@@ -109,12 +112,12 @@ def _grid(pictures: list[Picture], width: int) -> list[Block]:
 
 def _texts(texts: list[tuple[str, str]], width: int) -> list[Block]:
     if not texts:
-        return ["(no samples)"]
-    labels = [printable(label) for label, _ in texts]
+        return [_("(no samples)")]
+    labels = [printable(label) for label, _text in texts]
     label_width = min(max(cell_width(label) for label in labels), 14)
     room = max(width - label_width - 3, 10)
     lines: list[Block] = []
-    for label, (_, text) in zip(labels, texts, strict=True):
+    for label, (_label, text) in zip(labels, texts, strict=True):
         words = " ".join(printable(text, newlines=True).split())
         chunks = _wrap(words, room, TEXT_LINES) or [""]
         for n, chunk in enumerate(chunks):
@@ -147,8 +150,8 @@ def _number(value: float) -> str:
 
 
 def _rows(preview: DataPreview, width: int) -> list[Block]:
-    columns = ["label"] + [printable(c) for c in preview.columns]
-    labels = [cell_width(printable(label)) for label, _ in preview.rows]
+    columns = [_("label")] + [printable(c) for c in preview.columns]
+    labels = [cell_width(printable(label)) for label, _row in preview.rows]
     widths = [max(min(cell_width(c), 14), 8) for c in columns]
     widths[0] = max(min(max(labels, default=5), 14), 5)
     fit, used = 0, 0
@@ -164,14 +167,15 @@ def _rows(preview: DataPreview, width: int) -> list[Block]:
         lines.append(" ".join(cell_pad(cell_cut(c, w), w, ">" if k else "<")
                               for k, (c, w) in enumerate(zip(cells[:fit], widths, strict=False))))
     if fit < len(columns):
-        lines.append(f"… and {len(columns) - fit} more columns (the summary below lists them all)")
+        lines.append(_("… and {n} more columns (the summary below lists them all)").format(
+            n=len(columns) - fit))
     return lines
 
 
 def _features(preview: DataPreview, width: int) -> list[Block]:
     names = [printable(f.name) for f in preview.features]
     name_width = min(max([cell_width(n) for n in names] + [7]), max(width - 44, 8), 24)
-    head = cell_pad("feature", name_width) + f" {'min':>10} {'mean':>10} {'max':>10} {'missing':>8}"
+    head = cell_pad(_("feature"), name_width) + f" {'min':>10} {'mean':>10} {'max':>10} {'missing':>8}"
     lines: list[Block] = [head]
     for name, f in zip(names[:MAX_FEATURE_ROWS], preview.features, strict=False):
         # A standardized mean is 0 up to float error: 5.987e-10 would read as a real value.
@@ -180,7 +184,7 @@ def _features(preview: DataPreview, width: int) -> list[Block]:
                      + f" {_number(f.min):>10} {_number(mean):>10} {_number(f.max):>10}"
                        f" {f.missing:>8,}")
     if len(names) > MAX_FEATURE_ROWS:
-        lines.append(f"… and {len(names) - MAX_FEATURE_ROWS} more features")
+        lines.append(_("… and {n} more features").format(n=len(names) - MAX_FEATURE_ROWS))
     return lines
 
 
