@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import OptionList
+from textual.widgets import OptionList, Static
 
 import nnbench.tui
 from nnbench.core.model import LayerRow, ModelAnalysis
@@ -28,7 +28,7 @@ from nnbench.tui.textual_private import (
     OVERRIDES,
     PrivateOverride,
     option_lines,
-    replace_app_bindings,
+    replace_bindings,
     terminal_driver,
 )
 from nnbench.tui.widgets.layer_stack import LayerStack
@@ -80,14 +80,38 @@ def test_the_app_keeps_its_own_bindings_in_a_key_map() -> None:
 async def test_a_replaced_binding_is_what_the_footer_shows() -> None:
     app = KeysApp()
     async with app.run_test() as pilot:
-        assert replace_app_bindings(app, lambda b: replace(b, description="Resume")
-                                    if b.action == "pause" else replace(b, show=False))
+        assert replace_bindings(app, lambda b: replace(b, description="Resume")
+                                if b.action == "pause" else replace(b, show=False))
         app.refresh_bindings()
         await pilot.pause()
         active = app.active_bindings
         assert active["p"].binding.description == "Resume", broken(
             "App._bindings", "is no longer where the footer reads the app's bindings from")
         assert not active["x"].binding.show
+
+
+class KeysWidget(Static, can_focus=True):
+    BINDINGS = [Binding("m", "mark", "Mark")]
+
+    def action_mark(self) -> None: ...
+
+
+async def test_a_widget_s_replaced_binding_is_what_the_footer_shows() -> None:
+    # tui/keys.py translates the bindings of views and dialogs, not only the app's.
+    class WidgetApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield KeysWidget()
+
+    app = WidgetApp()
+    async with app.run_test() as pilot:
+        widget = app.query_one(KeysWidget)
+        assert replace_bindings(widget, lambda b: replace(b, description="Markieren")), broken(
+            "DOMNode._bindings", "is not a widget's key map")
+        widget.focus()
+        app.refresh_bindings()
+        await pilot.pause()
+        assert app.active_bindings["m"].binding.description == "Markieren", broken(
+            "DOMNode._bindings", "is no longer where the footer reads a widget's bindings from")
 
 
 # --- the Linux driver's terminal file -----------------------------------------------------------

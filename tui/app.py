@@ -50,7 +50,7 @@ from nnbench.tui.screens.help_screen import HelpScreen, KeySection
 from nnbench.tui.screens.layer_edit import LayerEditScreen
 from nnbench.tui.screens.main_screen import TABS, MainScreen
 from nnbench.tui.session_view import SessionView
-from nnbench.tui.textual_private import replace_app_bindings, terminal_driver
+from nnbench.tui.textual_private import replace_bindings, terminal_driver
 from nnbench.tui.widgets.too_small import MIN_HEIGHT, MIN_WIDTH
 
 
@@ -71,7 +71,7 @@ class NnbenchApp(AppTraining, App[int]):
                  launcher: Launcher | None = None, attach: Path | None = None) -> None:
         super().__init__(driver_class=driver_class)
         # The footer's words in the language chosen now, not at import (tui/keys.py).
-        replace_app_bindings(self, app_binding)
+        replace_bindings(self, app_binding)
         self.launcher = launcher
         """Starts a run (core.launch.launch_run: a process of its own); tests pass a thread one."""
         self.attach_to = attach

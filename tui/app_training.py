@@ -13,7 +13,7 @@ from textual import work
 from nnbench.core.i18n import N_, _
 from nnbench.tui.app_keys import footer_binding
 from nnbench.tui.messages import TrainingStateChanged
-from nnbench.tui.textual_private import replace_app_bindings
+from nnbench.tui.textual_private import replace_bindings
 
 if TYPE_CHECKING:
     from nnbench.tui.app import NnbenchApp
@@ -81,4 +81,4 @@ class AppTraining:
     def _quiet_footer_while_training(self: NnbenchApp, training: bool, paused: bool = False) -> None:
         # Swapping the bindings keeps the keys working (ctrl+r says a run is going) while the
         # footer fits 80 columns, and p says what it does now (Pause, or Resume while paused).
-        replace_app_bindings(self, partial(footer_binding, training=training, paused=paused))
+        replace_bindings(self, partial(footer_binding, training=training, paused=paused))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding
 
 from nnbench.core.i18n import _
-from nnbench.tui.textual_private import replace_app_bindings
+from nnbench.tui.textual_private import replace_bindings
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -46,6 +46,4 @@ def translated(binding: Binding) -> Binding:
 def translate_bindings(node: DOMNode) -> None:
     """Translate the bindings ``node`` copied from its class (call it in ``__init__``, after
     ``super().__init__()``): what the footer and the help screen show of them."""
-    # The seam onto Textual's private key map; it works on any node's own copy (the App's and
-    # a widget's are the same kind of BindingsMap).
-    replace_app_bindings(node, translated)  # type: ignore[arg-type]
+    replace_bindings(node, translated)

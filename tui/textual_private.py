@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 if TYPE_CHECKING:
     from textual.app import App
     from textual.binding import Binding
+    from textual.dom import DOMNode
     from textual.driver import Driver
     from textual.widgets import OptionList
 
@@ -28,16 +29,17 @@ SUPPORTED = ">=8.0,<9"
 change any private name, and tests/test_textual_private.py says which."""
 
 
-def replace_app_bindings(app: App[Any], change: Callable[[Binding], Binding]) -> bool:
-    """Replace each of the app's own bindings with ``change(binding)``.
+def replace_bindings(node: DOMNode, change: Callable[[Binding], Binding]) -> bool:
+    """Replace each of ``node``'s own bindings with ``change(binding)``: an app's, a screen's or
+    a widget's.
 
     A Binding's ``show`` and description are fixed when BINDINGS is read and Textual has no
-    public way to change them, so this rewrites the app's key map (``App._bindings``, a
-    ``BindingsMap`` whose ``key_to_bindings`` maps a key to its bindings). Returns False and
-    changes nothing if that map is not there: the footer then keeps its first labels, every key
-    still works.
+    public way to change them, so this rewrites the node's key map (``DOMNode._bindings``, a
+    ``BindingsMap`` of its own, copied from its class, whose ``key_to_bindings`` maps a key to
+    its bindings). Returns False and changes nothing if that map is not there: the footer then
+    keeps its first labels, every key still works.
     """
-    by_key = getattr(getattr(app, "_bindings", None), "key_to_bindings", None)
+    by_key = getattr(getattr(node, "_bindings", None), "key_to_bindings", None)
     if not isinstance(by_key, dict):
         return False
     for key, bindings in by_key.items():
