@@ -22,7 +22,7 @@ from nnbench.core.launch import launch_in_thread
 from nnbench.core.runs import RunStore, read_events
 from nnbench.tui.messages import TrainingEvents, TrainingStateChanged
 from nnbench.tui.screens.train_pane import TrainPane
-from nnbench.tui.widgets.curve_chart import CurveChart, _x_ticks
+from nnbench.tui.widgets.curve_chart import CurveChart, x_ticks
 
 SIZE = (120, 40)
 
@@ -151,8 +151,8 @@ async def test_chart_draws_zero_one_many_and_nan_points_at_any_size(size: tuple[
 
 
 def test_x_ticks_stay_whole_epochs_and_fit() -> None:
-    assert _x_ticks(1, 5, 60) == [1, 2, 3, 4, 5]
-    many = _x_ticks(1, 500, 60)
+    assert x_ticks(1, 5, 60) == [1, 2, 3, 4, 5]
+    many = x_ticks(1, 500, 60)
     assert len(many) <= 10 and all(isinstance(t, int) for t in many) and many[0] == 1
 
 

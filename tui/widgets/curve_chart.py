@@ -100,8 +100,12 @@ def _segments(xs: Sequence[float], ys: Sequence[float]) -> list[tuple[list[float
     return runs
 
 
-def _x_ticks(low: int, high: int, width: int) -> list[int]:
-    """Whole-epoch ticks that fit: every epoch when there is room, else every 2, 5, 10, 20, 50..."""
+def x_ticks(low: int, high: int, width: int) -> list[int]:
+    """The epochs to label on an x axis from ``low`` to ``high`` that is ``width`` cells wide.
+
+    Whole epochs only, at most one label per 6 cells: every epoch when there is room, else ``low``
+    and every 2nd, 5th, 10th, 20th, 50th... epoch (a multiple too close to ``low`` is left out).
+    """
     room = max(2, width // 6)
     magnitude = 1
     while True:
@@ -339,7 +343,7 @@ class CurveChart(Widget):
                             pixel=plotext.pixel(foreground=marker.color, background="default"))
         ruler = figure.ruler("x")
         ruler.lim(low, high)
-        ruler.ticks(_x_ticks(low, high, width))
+        ruler.ticks(x_ticks(low, high, width))
         # plotext writes notes ("values too close together") to stdout/stderr: keep them off the screen
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             return figure.build().string()
