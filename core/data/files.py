@@ -13,6 +13,7 @@ import numpy as np
 
 from nnbench.core.data.arrays import Source, existing_path, hold_out_test, labels_task
 from nnbench.core.errors import DataError, did_you_mean
+from nnbench.core.i18n import _
 from nnbench.core.preset import DataSpec, FitSpec
 
 MAX_CLASSES = 20
@@ -25,8 +26,9 @@ def load_csv(spec: DataSpec, fit: FitSpec) -> Source:
     header, lines, rows = _read_csv(path)
     target = spec.target or header[-1]
     if target not in header:
-        raise DataError(f"{path}: no column '{target}' (data.target); the columns are "
-                        f"{', '.join(header)}." + did_you_mean(target, header))
+        raise DataError(_("{path}: no column '{target}' (data.target); the columns are {columns}.")
+                        .format(path=path, target=target, columns=", ".join(header))
+                        + did_you_mean(target, header))
     t = header.index(target)
     features = [i for i in range(len(header)) if i != t]
     x = _numeric_columns(rows, lines, header, features, path)
@@ -50,18 +52,20 @@ def _read_csv(path: Path) -> tuple[list[str], list[int], list[list[str]]]:
                 if not row or all(not cell.strip() for cell in row):
                     continue  # blank lines, often at the end of the file
                 if len(row) != len(header):
-                    raise DataError(f"{path}, line {reader.line_num}: {len(row)} values but the "
-                                    f"header has {len(header)} columns; fix that row.")
+                    raise DataError(_("{path}, line {line}: {values} values but the header has "
+                                      "{columns} columns; fix that row.").format(
+                        path=path, line=reader.line_num, values=len(row), columns=len(header)))
                 lines.append(reader.line_num)
                 rows.append(row)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"{path}: cannot read it as a UTF-8 CSV file ({exc}).") from None
+        raise DataError(_("{path}: cannot read it as a UTF-8 CSV file ({reason}).").format(
+            path=path, reason=exc)) from None
     if len(header) < 2:
-        raise DataError(f"{path}: found {len(header)} column(s) in the header; a CSV source needs "
-                        "a header row with feature columns and a target column, separated by "
-                        "commas.")
+        raise DataError(_("{path}: found {count} column(s) in the header; a CSV source needs a "
+                          "header row with feature columns and a target column, separated by "
+                          "commas.").format(path=path, count=len(header)))
     if not rows:
-        raise DataError(f"{path}: the file has a header but no data rows.")
+        raise DataError(_("{path}: the file has a header but no data rows.").format(path=path))
     return header, lines, rows
 
 
@@ -78,10 +82,14 @@ def _numeric_columns(rows: list[list[str]], lines: list[int], header: list[str],
     for r, row in enumerate(table):
         for c, cell in enumerate(row):
             if not _is_number(cell):
-                what = "the value is missing" if not cell else f"{str(cell)!r} is not a number"
-                raise DataError(f"{path}, line {lines[r]}, column '{header[columns[c]]}': "
-                                f"{what}. Features must be numeric: fill, encode or "
-                                "drop that column, or name it as data.target if it is the label.")
+                wrong = (_("{path}, line {line}, column '{column}': the value is missing. Features "
+                           "must be numeric: fill, encode or drop that column, or name it as "
+                           "data.target if it is the label.") if not cell else
+                         _("{path}, line {line}, column '{column}': {value} is not a number. "
+                           "Features must be numeric: fill, encode or drop that column, or name it "
+                           "as data.target if it is the label."))
+                raise DataError(wrong.format(path=path, line=lines[r], column=header[columns[c]],
+                                             value=repr(str(cell))))
     raise AssertionError("unreachable: a cell failed to parse but every cell is a number")
 
 
@@ -99,8 +107,9 @@ def _encode_target(values: list[str] | np.ndarray,
     if not all(_is_number(v) for v in texts):
         names = sorted(set(texts))
         if len(names) < 2:
-            raise DataError(f"{what} has only one value ({names[0]!r}); a model cannot learn "
-                            "from that. Choose another data.target.")
+            raise DataError(_("{what} has only one value ({value}); a model cannot learn from "
+                              "that. Choose another data.target.").format(what=what,
+                                                                          value=repr(names[0])))
         index = {name: i for i, name in enumerate(names)}
         y = np.array([index[v] for v in texts], dtype=np.int32)
         return y, labels_task(len(names)), names, [
@@ -113,8 +122,9 @@ def _numeric_target(y: np.ndarray,
                     what: str) -> tuple[np.ndarray, str, list[str] | None, list[str]]:
     values = np.unique(y)
     if len(values) < 2:
-        raise DataError(f"{what} has only one value ({values[0]:g}); a model cannot learn from "
-                        "that. Choose another data.target.")
+        raise DataError(_("{what} has only one value ({value}); a model cannot learn from "
+                          "that. Choose another data.target.").format(what=what,
+                                                                      value=f"{values[0]:g}"))
     if len(values) > MAX_CLASSES or not np.all(values == np.round(values)):
         return y.astype(np.float32), "regression", None, [
             f"{what}: {len(values):,} different numbers, so this is regression"]
@@ -135,12 +145,15 @@ def load_npz(spec: DataSpec, fit: FitSpec) -> Source:
     path = existing_path(spec, folder=False)
     arrays = _read_npz(path)
     if ("x_test" in arrays) != ("y_test" in arrays):
-        raise DataError(f"{path}: has {'x_test' if 'x_test' in arrays else 'y_test'} without "
-                        f"{'y_test' if 'x_test' in arrays else 'x_test'}; save both or neither.")
+        has, lacks = ("x_test", "y_test") if "x_test" in arrays else ("y_test", "x_test")
+        raise DataError(_("{path}: has {has} without {lacks}; save both or neither.").format(
+            path=path, has=has, lacks=lacks))
     for x_key, y_key in (("x_train", "y_train"), ("x_test", "y_test")):
         if x_key in arrays and len(arrays[x_key]) != len(arrays[y_key]):
-            raise DataError(f"{path}: {x_key} has {len(arrays[x_key]):,} samples but {y_key} has "
-                            f"{len(arrays[y_key]):,}; they must match.")
+            raise DataError(_("{path}: {x_key} has {x_count} samples but {y_key} has {y_count}; "
+                              "they must match.").format(
+                path=path, x_key=x_key, x_count=f"{len(arrays[x_key]):,}", y_key=y_key,
+                y_count=f"{len(arrays[y_key]):,}"))
     n_train = len(arrays["y_train"])
     # Train and test labels together, so both get the same class indices.
     y_all, task, class_names, notes = _npz_target(
@@ -160,21 +173,23 @@ def load_npz(spec: DataSpec, fit: FitSpec) -> Source:
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    save_hint = "Save it with numpy.savez(path, x_train=..., y_train=..., x_test=..., y_test=...)."
+    save_hint = _("Save it with numpy.savez(path, x_train=..., y_train=..., x_test=..., y_test=...).")
     try:
         archive = np.load(path, allow_pickle=False)  # never unpickle: a pickle can run code
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         # numpy takes any other file for a pickle; its advice to unpickle is not ours to give.
-        reason = "not a numpy archive" if "allow_pickle" in str(exc) else str(exc)
-        raise DataError(f"{path}: not a readable .npz file ({reason}). {save_hint}") from None
+        reason = _("not a numpy archive") if "allow_pickle" in str(exc) else str(exc)
+        raise DataError(_("{path}: not a readable .npz file ({reason}). {hint}").format(
+            path=path, reason=reason, hint=save_hint)) from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise DataError(f"{path}: holds a single array, not named arrays. {save_hint}")
+        raise DataError(_("{path}: holds a single array, not named arrays. {hint}").format(
+            path=path, hint=save_hint))
     with archive:
         missing = [k for k in ("x_train", "y_train") if k not in archive.files]
         if missing:
-            found = ", ".join(sorted(archive.files)) or "none"
-            raise DataError(f"{path}: no {' or '.join(missing)}; the keys found are {found}. "
-                            f"{save_hint}")
+            found = ", ".join(sorted(archive.files)) or _("none")
+            raise DataError(_("{path}: no {keys}; the keys found are {found}. {hint}").format(
+                path=path, keys=" or ".join(missing), found=found, hint=save_hint))
         return {k: _npz_array(archive, k, path) for k in _NPZ_KEYS if k in archive.files}
 
 
@@ -182,12 +197,13 @@ def _npz_array(archive: Any, key: str, path: Path) -> np.ndarray:
     try:
         array = archive[key]
     except ValueError:  # "Object arrays cannot be loaded when allow_pickle=False"
-        raise DataError(f"{path}: '{key}' is an object array (e.g. lists of different lengths); "
-                        "it must be a numeric array. Pad sequences to one length (keras.utils."
-                        "pad_sequences) and save numbers.") from None
+        raise DataError(_("{path}: '{key}' is an object array (e.g. lists of different lengths); "
+                          "it must be a numeric array. Pad sequences to one length (keras.utils."
+                          "pad_sequences) and save numbers.").format(path=path, key=key)) from None
     labels_may_be_text = key.startswith("y_") and array.dtype.kind in "US"
     if array.dtype.kind not in "biuf" and not labels_may_be_text:
-        raise DataError(f"{path}: '{key}' has dtype {array.dtype}; it must be a numeric array.")
+        raise DataError(_("{path}: '{key}' has dtype {dtype}; it must be a numeric array.").format(
+            path=path, key=key, dtype=array.dtype))
     return array
 
 
