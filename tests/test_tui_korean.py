@@ -9,45 +9,23 @@ in the same process as the English ones (the suite runs in English, tests/confte
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import settle
 from rich.cells import cell_len
+from snapshot_setup import app_on, no_user_presets, settled
 from test_tui_explain import screen_lines
-from textual.pilot import Pilot
 
 from nnbench.core.i18n import _
-from nnbench.core.preset import load_preset
-from nnbench.tui.app import NnbenchApp, make_app
 
 SIZE = (80, 24)
 
 
 @pytest.fixture(autouse=True)
 def korean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NNBENCH_PRESETS_DIR", str(tmp_path / "presets"))
+    no_user_presets(tmp_path, monkeypatch)
     monkeypatch.setenv("NNBENCH_LANG", "ko")
-
-
-def app_on(name: str, tmp_path: Path) -> NnbenchApp:
-    return make_app(load_preset(name), runs_dir=tmp_path / "runs")
-
-
-async def settled(pilot: Pilot[Any]) -> None:
-    """TensorFlow loaded and the stack checked: the settled screen, not a race (as the English
-    snapshots wait, tests/test_tui_snapshots.py)."""
-    app: NnbenchApp = pilot.app  # type: ignore[assignment]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        await settle(app)
-        await pilot.pause(0.05)
-        build = app.main.build_pane
-        if app.keras_ready and build.analysis_current and build._timer is None:
-            break
-    await pilot.pause()
 
 
 def test_build_view_in_korean_80x24(snap_compare: Any, tmp_path: Path) -> None:

@@ -20,16 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import settle, tiny_preset
+from conftest import tiny_preset
+from snapshot_setup import app_on, no_user_presets, settled
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from nnbench.core import clock
 from nnbench.core import events as ev
 from nnbench.core.control import TrainControls
-from nnbench.core.preset import load_preset
 from nnbench.core.training import Trainer
-from nnbench.tui.app import NnbenchApp, make_app
 from nnbench.tui.screens.compare_screen import CompareScreen
 from nnbench.tui.screens.runs_pane import RunsPane
 from nnbench.tui.screens.train_pane import TrainPane
@@ -37,24 +36,8 @@ from nnbench.tui.widgets.compare_view import CompareView
 
 
 @pytest.fixture(autouse=True)
-def no_user_presets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NNBENCH_PRESETS_DIR", str(tmp_path / "presets"))
-
-
-def app_on(name: str, tmp_path: Path) -> NnbenchApp:
-    return make_app(load_preset(name), runs_dir=tmp_path / "runs")
-
-
-async def settled(pilot: Pilot[Any]) -> None:
-    app: NnbenchApp = pilot.app  # type: ignore[assignment]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        await settle(app)
-        await pilot.pause(0.05)
-        build = app.main.build_pane
-        if app.keras_ready and build.analysis_current and build._timer is None:
-            break
-    await pilot.pause()
+def user_presets_kept_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    no_user_presets(tmp_path, monkeypatch)
 
 
 def test_build_view_120x40(snap_compare: Any, tmp_path: Path) -> None:
