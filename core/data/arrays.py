@@ -12,6 +12,7 @@ import numpy as np
 
 from nnbench.core.errors import DataError
 from nnbench.core.events import DataInfo
+from nnbench.core.i18n import _
 from nnbench.core.preset import DataSpec, FitSpec
 
 DEFAULT_TEST_SPLIT = 0.2
@@ -122,9 +123,10 @@ def _hold_out_validation(
         # The same arithmetic as Keras's fit(validation_split=): the LAST fraction, unshuffled.
         split_at = math.floor(n * (1.0 - fit.validation_split))
         if split_at in (0, n):
-            raise DataError(f"fit.validation_split = {fit.validation_split} of {n:,} training "
-                            "samples leaves no training or no validation samples; choose a split "
-                            "between 0.1 and 0.3, or use more data.")
+            raise DataError(_("fit.validation_split = {split} of {count} training samples leaves "
+                              "no training or no validation samples; choose a split between 0.1 "
+                              "and 0.3, or use more data.").format(split=fit.validation_split,
+                                                                   count=f"{n:,}"))
         notes.append(f"held out the last {n - split_at:,} training samples "
                      f"({fit.validation_split:.0%}) for validation, as Keras's validation_split "
                      "does")
@@ -132,16 +134,17 @@ def _hold_out_validation(
     if fit.validation_first is not None:
         first = fit.validation_first
         if first >= n:
-            raise DataError(f"fit.validation_first = {first:,} but there are only {n:,} training "
-                            f"samples; hold out fewer (e.g. {max(1, n // 5):,}) or use "
-                            "fit.validation_split instead.")
+            raise DataError(_("fit.validation_first = {first} but there are only {count} training "
+                              "samples; hold out fewer (e.g. {fewer}) or use fit.validation_split "
+                              "instead.").format(first=f"{first:,}", count=f"{n:,}",
+                                                 fewer=f"{max(1, n // 5):,}"))
         notes.append(f"held out the first {first:,} training samples for validation")
         return x[first:], y[first:], x[:first], y[:first]
     if fit.validation_data == "test":
         if source.x_test is None:
-            raise DataError(f"fit.validation_data = \"test\" but {spec.source} has no test split; "
-                            "set data.test_split (e.g. 0.2) to hold one out, or use "
-                            "fit.validation_split instead.")
+            raise DataError(_('fit.validation_data = "test" but {source} has no test split; set '
+                              'data.test_split (e.g. 0.2) to hold one out, or use '
+                              'fit.validation_split instead.').format(source=spec.source))
         notes.append(f"validating on the test split ({len(source.x_test):,} samples)")
         return x, y, source.x_test, source.y_test
     return x, y, None, None
@@ -199,18 +202,23 @@ def hold_out_test(x: np.ndarray, y: np.ndarray, fraction: float, seed: int | Non
         note = (f"held out {_samples(len(x_test))} ({fraction:.0%}) as the test split{how}, "
                 f"seed {seed or 0}")
         return x_train, x_test, y_train, y_test, note
-    raise DataError(f"{where}: cannot hold out data.test_split = {fraction} of {len(x):,} samples "
-                    f"({problem}); use more data or a different test_split.")
+    raise DataError(_("{where}: cannot hold out data.test_split = {fraction} of {count} samples "
+                      "({problem}); use more data or a different test_split.").format(
+        where=where, fraction=fraction, count=f"{len(x):,}", problem=problem))
 
 
 def existing_path(spec: DataSpec, *, folder: bool) -> Path:
     """The source's file (or folder, with ``folder``); raises DataError naming it when it is missing."""
     path = Path(spec.target_name).expanduser()
-    kind = "folder" if folder else "file"
     if not path.exists():
-        raise DataError(f"{spec.source}: there is no {kind} at {path}; check data.source (a "
-                        "relative path is relative to the preset file).")
+        missing = (_("{source}: there is no folder at {path}; check data.source (a relative path "
+                     "is relative to the preset file).") if folder else
+                   _("{source}: there is no file at {path}; check data.source (a relative path is "
+                     "relative to the preset file)."))
+        raise DataError(missing.format(source=spec.source, path=path))
     if folder != path.is_dir():
-        raise DataError(f"{spec.source}: {path} is not a {kind}; {spec.scheme}: expects a {kind}.")
+        wrong = (_("{source}: {path} is not a folder; {scheme}: expects a folder.") if folder else
+                 _("{source}: {path} is not a file; {scheme}: expects a file."))
+        raise DataError(wrong.format(source=spec.source, path=path, scheme=spec.scheme))
     return path
 

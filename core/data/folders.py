@@ -13,6 +13,7 @@ from typing import Any
 from nnbench.core.data.arrays import DEFAULT_SEQUENCE_LENGTH, LoadedData, existing_path, labels_task
 from nnbench.core.errors import DataError
 from nnbench.core.events import DataInfo
+from nnbench.core.i18n import _
 from nnbench.core.keras_env import import_keras
 from nnbench.core.preset import DataSpec, FitSpec
 
@@ -34,13 +35,15 @@ def load_folder(spec: DataSpec, fit: FitSpec) -> LoadedData:
     """An image or text folder (one subfolder per class) as tf.data pipelines, through Keras's own loaders."""
     root = existing_path(spec, folder=True)
     if fit.validation_first is not None:
-        raise DataError(f"{spec.source}: fit.validation_first works only for array sources; for "
-                        "a folder use fit.validation_split (e.g. 0.2) and Keras splits the files.")
+        raise DataError(_("{source}: fit.validation_first works only for array sources; for a "
+                          "folder use fit.validation_split (e.g. 0.2) and Keras splits the files.")
+                        .format(source=spec.source))
     split = (root / "train").is_dir() and (root / "test").is_dir()
     train_dir, test_dir = (root / "train", root / "test") if split else (root, None)
     if fit.validation_data == "test" and test_dir is None:
-        raise DataError(f"fit.validation_data = \"test\" but {root} has no train/ and test/ "
-                        "sub-folders; add them, or use fit.validation_split instead.")
+        raise DataError(_('fit.validation_data = "test" but {root} has no train/ and test/ '
+                          'sub-folders; add them, or use fit.validation_split instead.').format(
+            root=root))
     if spec.scheme == "images":
         folders, input_shape = _image_folders(train_dir, test_dir, spec, fit)
     else:
@@ -78,11 +81,12 @@ def _read_folders(read: Callable[..., Any], train_dir: Path, test_dir: Path | No
             test = read(test_dir, class_names=names, shuffle=False, **common)
             notes.append(f"test split from {test_dir}")
     except ValueError as exc:  # no files, no class folders, class folders that differ, ...
-        raise DataError(f"{train_dir}: {str(exc).rstrip('.')}. Put one sub-folder per class "
-                        "inside it.") from None
+        raise DataError(_("{folder}: {reason}. Put one sub-folder per class inside it.").format(
+            folder=train_dir, reason=str(exc).rstrip("."))) from None
     if len(names) < 2:
-        raise DataError(f"{train_dir}: found {len(names)} class folder(s); a classifier needs at "
-                        "least two sub-folders, one per class.")
+        raise DataError(_("{folder}: found {count} class folder(s); a classifier needs at least "
+                          "two sub-folders, one per class.").format(folder=train_dir,
+                                                                    count=len(names)))
     return train, val, test, names, notes
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from nnbench.core.data.arrays import DEFAULT_SEQUENCE_LENGTH, Source
 from nnbench.core.data.sklearn_sets import OFFLINE_PRESETS
 from nnbench.core.errors import DataError
+from nnbench.core.i18n import N_, _
 from nnbench.core.keras_env import import_keras
 from nnbench.core.preset import DataSpec, FitSpec
 
@@ -40,7 +41,8 @@ class _KerasSet:
     folder: str = "datasets"
     """Inside the Keras cache folder, as keras.src.datasets.<name>.load_data passes to get_file."""
     download: str = ""
-    """How to get the files on a machine with internet, when not simply from _KERAS_ORIGIN."""
+    """How to get the files on a machine with internet, when not simply from _KERAS_ORIGIN (marked
+    ``N_``, said with ``_`` in the message)."""
     hash_checked: bool = True
     """Keras compares the file's sha256 with the original, so only the original file works."""
 
@@ -54,9 +56,9 @@ KERAS_SETS: dict[str, _KerasSet] = {
         hash_checked=False),
     # get_file(fname="cifar-10-batches-py-target", extract=True) keeps the archive under this name.
     "cifar10": _KerasSet(("cifar-10-batches-py-target_archive",), class_names=CIFAR10_CLASSES,
-                         download="download cifar-10-python.tar.gz from "
-                                  "https://www.cs.toronto.edu/~kriz/, rename it to "
-                                  "cifar-10-batches-py-target_archive"),
+                         download=N_("download cifar-10-python.tar.gz from "
+                                     "https://www.cs.toronto.edu/~kriz/, rename it to "
+                                     "cifar-10-batches-py-target_archive")),
     "imdb": _KerasSet(("imdb.npz",), task="binary", class_names=IMDB_CLASSES, sequences=True),
     "reuters": _KerasSet(("reuters.npz",), sequences=True),
     "boston_housing": _KerasSet(("boston_housing.npz",), task="regression"),
@@ -139,15 +141,21 @@ def _keras_failure_message(name: str, exc: Exception) -> str:
     folder = keras_cache_dir() / keras_set.folder
     reason = " ".join(str(exc).split())[:200] or type(exc).__name__
     files = ", ".join(keras_set.files)
-    offline = (f"Or use a bundled preset that works offline: {', '.join(OFFLINE_PRESETS)}.")
+    offline = _("Or use a bundled preset that works offline: {presets}.").format(
+        presets=", ".join(OFFLINE_PRESETS))
     if all((folder / f).is_file() for f in keras_set.files):
-        return (f"keras:{name}: the files in {folder}{os.sep} could not be read ({reason}); they "
-                f"may be incomplete. Delete them and put fresh copies of {files} there. {offline}")
-    original = (" Keras checks the file's hash, so it must be the original file."
+        return _("keras:{name}: the files in {folder} could not be read ({reason}); they may be "
+                 "incomplete. Delete them and put fresh copies of {files} there. {offline}").format(
+            name=name, folder=f"{folder}{os.sep}", reason=reason, files=files, offline=offline)
+    download = (_(keras_set.download) if keras_set.download else
+                _("download {files} from {origin}").format(files=files, origin=_KERAS_ORIGIN))
+    put = (_("keras:{name} could not be downloaded ({reason}); this machine may be offline. On a "
+             "machine with internet, {download}, and put it into {folder}.")
+           if len(keras_set.files) == 1 else
+           _("keras:{name} could not be downloaded ({reason}); this machine may be offline. On a "
+             "machine with internet, {download}, and put them into {folder}."))
+    original = (" " + _("Keras checks the file's hash, so it must be the original file.")
                 if keras_set.hash_checked else "")
-    download = keras_set.download or f"download {files} from {_KERAS_ORIGIN}"
-    return (f"keras:{name} could not be downloaded ({reason}); this machine may be offline. "
-            f"On a machine with internet, {download}, and put "
-            f"{'it' if len(keras_set.files) == 1 else 'them'} into {folder}{os.sep}.{original} "
-            f"{offline}")
+    return (put.format(name=name, reason=reason, download=download, folder=f"{folder}{os.sep}")
+            + original + " " + offline)
 
