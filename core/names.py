@@ -20,6 +20,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from nnbench.core.i18n import _
+
 
 class _NamedLayer(Protocol):
     type: str
@@ -170,5 +172,7 @@ def unused_layers(inputs: Sequence[Sequence[str] | None], names: Sequence[str]) 
 
 
 def unused_message(index: int, layer_type: str, name: str) -> str:
-    return (f"layer {index + 1} ({layer_type} '{name}') is not used: the output does not depend on "
-            f"it, so Keras would drop it; list '{name}' in a later layer's inputs, or remove it")
+    """Why a layer the output does not depend on is refused, in the interface's language."""
+    return _("layer {number} ({type} '{name}') is not used: the output does not depend on it, so "
+             "Keras would drop it; list '{name}' in a later layer's inputs, or remove it").format(
+        number=index + 1, type=layer_type, name=name)
