@@ -19,9 +19,10 @@ from textual.widgets import Static
 
 from nnbench.core import events as ev
 from nnbench.core.advice import advise
-from nnbench.core.i18n import N_, _
+from nnbench.core.i18n import _
 from nnbench.core.run_state import RunState
 from nnbench.core.text import printable
+from nnbench.tui.run_status import status_label, status_word
 from nnbench.tui.widgets.curve_chart import CurveChart
 from nnbench.tui.widgets.early_stopping_status import EarlyStoppingStatus
 from nnbench.tui.widgets.epoch_progress import EpochProgress
@@ -34,16 +35,6 @@ NARROW_WIDTH = 72
 LOAD_PANEL_WIDTH = 100
 """Below this many columns the two charts stack instead of standing side by side."""
 
-_STATUS_LABEL = {
-    "idle": N_("○ idle"), "starting": N_("◌ starting"), "running": N_("● running"),
-    "paused": N_("‖ paused"), "stopping": N_("◌ stopping"), "finished": N_("✔ finished"),
-    "stopped": N_("■ stopped"), "failed": N_("✘ failed"), "interrupted": N_("✘ interrupted"),
-}
-_STATUS_WORD = {
-    "finished": N_("finished"), "stopped": N_("stopped"), "failed": N_("failed"),
-    "interrupted": N_("interrupted"),
-}
-"""How a run ended, as "<status> after N epochs" says it (the Keras-facing status stays English)."""
 
 
 class TrainView(Widget):
@@ -246,7 +237,7 @@ class TrainView(Widget):
         # Two msgids, not ngettext: tests/test_i18n.py reads each extracted msgid on its own.
         epochs = (_("{n} epoch") if event.epochs_done == 1 else _("{n} epochs")).format(
             n=event.epochs_done)
-        status = _(_STATUS_WORD.get(event.status, event.status))
+        status = status_word(event.status)
         self.progress.finish(_("{status} after {epochs}").format(status=status, epochs=epochs),
                              event.epochs_done,
                              self.state.epochs or None)
@@ -289,7 +280,7 @@ class TrainView(Widget):
         if not header:
             return
         state = self.state
-        text = Text(_(_STATUS_LABEL.get(state.status, state.status)), style="bold")
+        text = Text(status_label(state.status), style="bold")
         if state.status == "idle" and not state.run_id:
             text.append("  " + _("no run yet: Ctrl+R trains the working preset"), style="")
         else:

@@ -18,15 +18,8 @@ from nnbench.core.format import fmt_seconds, fmt_value
 from nnbench.core.i18n import N_, _
 from nnbench.core.runs import RunRecord
 from nnbench.core.text import cell_cut, printable
+from nnbench.tui.run_status import status_text
 
-STATUS_STYLE = {
-    "finished": (N_("✔ finished"), "green"),
-    "stopped": (N_("■ stopped"), "yellow"),
-    "failed": (N_("✘ failed"), "bold red"),
-    "interrupted": (N_("⚠ interrupted"), "bold magenta"),
-    "running": (N_("● running"), "cyan"),
-    "unreadable": (N_("? unreadable"), "red"),
-}
 NOTE_CELLS = 24
 """The most of a run's note (what was edited) the list shows beside its id."""
 COLUMNS = (("run", N_("run")), ("status", N_("status")), ("epochs", N_("epochs")),
@@ -35,11 +28,6 @@ COLUMNS = (("run", N_("run")), ("status", N_("status")), ("epochs", N_("epochs")
 """(key, heading msgid) of each column; headings are translated when the table is built."""
 KEYS_HINT = N_("␣ mark · c compare · ⏎ watch · v evaluate · r resume · o clone")
 """The list's subtitle while no run is marked: the Runs view's keys."""
-
-
-def status_text(status: str) -> Text:
-    label, style = STATUS_STYLE.get(status, (printable(status), ""))
-    return Text(_(label) if status in STATUS_STYLE else label, style=style)
 
 
 def _started(iso: str | None) -> str:
