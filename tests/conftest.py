@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # English whatever the machine's locale (the snapshots are English); the Korean tests set it.
 os.environ["NNBENCH_LANG"] = "en"
 
+from nnbench.core import analysis_service  # noqa: E402
+from nnbench.core.analysis_service import Analyzer  # noqa: E402
 from nnbench.core.preset import Preset, preset_from_dict  # noqa: E402
 
 TINY: dict[str, Any] = {
@@ -47,6 +50,37 @@ def tiny_preset(**changes: Any) -> Preset:
 @pytest.fixture
 def runs_dir(tmp_path: Path) -> Path:
     return tmp_path / "runs"
+
+
+class SharedChecker(Analyzer):
+    """The checking helper every app of one test worker uses (issue 10). The app ends its helper
+    when a run starts in a process of its own; in the real app the next edit starts it again, in
+    the suite that is the next test, which paid a TensorFlow import (~14 s on a loaded 2-core
+    machine) for it. Here a release is counted (a test can check the app asked for one) and the
+    helper stays for the next app. tests/test_analysis_service.py starts helpers of its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.releases = 0
+
+    def release(self) -> None:
+        self.releases += 1
+
+    def end(self) -> None:
+        super().release()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_checker() -> Iterator[SharedChecker]:
+    """Installed as the process's default helper before any app opens; it starts on first use,
+    so a worker that opens no app starts none."""
+    checker = SharedChecker()
+    previous, analysis_service._default = analysis_service._default, checker
+    try:
+        yield checker
+    finally:
+        analysis_service._default = previous
+        checker.end()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import settle, tiny_preset
+from conftest import SharedChecker, settle, tiny_preset
 from textual.pilot import Pilot
 from textual.widgets import Footer, Input, RichLog, Static, TabbedContent
 from textual.widgets._footer import FooterKey
@@ -501,12 +501,13 @@ async def test_quitting_with_unsaved_changes_asks_first(runs_dir: Path) -> None:
 
 
 async def test_quitting_while_training_leaves_the_run_training_in_its_own_process(
-        runs_dir: Path) -> None:
+        runs_dir: Path, shared_checker: SharedChecker) -> None:
     from nnbench.core.control import request
 
     app = app_on(tiny_preset(fit={"epochs": 500, "batch_size": 4}), runs_dir)
     async with app.run_test(size=SIZE) as pilot:
         await checked(pilot)
+        released = shared_checker.releases
         await pilot.press("ctrl+r")
         deadline = time.monotonic() + 90
         # The run folder says an epoch ended, however the run is attached to the app.
@@ -514,6 +515,8 @@ async def test_quitting_while_training_leaves_the_run_training_in_its_own_proces
             assert time.monotonic() < deadline, "no epoch ended"
             await pilot.pause(0.05)
         assert app.training
+        # Its process gets the cores and memory the checking helper held.
+        await until(pilot, lambda: shared_checker.releases > released)
         await pilot.press("ctrl+q")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "goes on training in its own process" in app.screen.question
