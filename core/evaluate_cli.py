@@ -14,21 +14,22 @@ import sys
 from typing import Any
 
 from nnbench.core.errors import NnbenchError
+from nnbench.core.i18n import _
 
 
 def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run", metavar="RUN", help="a run id (or the start of one) or a run folder")
+    parser.add_argument("run", metavar="RUN", help=_("a run id (or the start of one) or a run folder"))
     parser.add_argument("--split", choices=("test", "validation"),
-                        help="the data to predict on (default: test, else validation)")
+                        help=_("the data to predict on (default: test, else validation)"))
     parser.add_argument("--true", metavar="CLASS",
-                        help="only mistakes whose true class is CLASS (a name or its number)")
+                        help=_("only mistakes whose true class is CLASS (a name or its number)"))
     parser.add_argument("--predicted", metavar="CLASS",
-                        help="only mistakes predicted as CLASS (a name or its number)")
+                        help=_("only mistakes predicted as CLASS (a name or its number)"))
     parser.add_argument("--limit", type=int, default=10,
-                        help="mistakes (or residuals) to show, at most 64 (default 10)")
-    parser.add_argument("--width", type=int, help="columns to draw in (default: the terminal's)")
+                        help=_("mistakes (or residuals) to show, at most 64 (default 10)"))
+    parser.add_argument("--width", type=int, help=_("columns to draw in (default: the terminal's)"))
     parser.add_argument("--plain", action="store_true",
-                        help="pictures in shade characters even on a colour terminal")
+                        help=_("pictures in shade characters even on a colour terminal"))
     parser.set_defaults(func=cmd_evaluate)
 
 
@@ -41,10 +42,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     folder = RunStore(runs_dir_of(args)).resolve(args.run)
     if args.limit < 0:
-        raise NnbenchError(f"--limit must be 0 or more, not {args.limit}")
+        raise NnbenchError(_("--limit must be 0 or more, not {limit}").format(limit=args.limit))
     width = getattr(args, "width", None) or shutil.get_terminal_size((100, 24)).columns
     if width < 20:
-        raise NnbenchError(f"--width must be 20 or more, not {width}")
+        raise NnbenchError(_("--width must be 20 or more, not {width}").format(width=width))
     with native_stderr_to():
         evaluation = evaluate_run(folder, split=args.split)
     options = {"limit": args.limit, "true": args.true, "predicted": args.predicted, "width": width}
@@ -54,8 +55,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 0
     print(evaluation_report(evaluation, **options))
     if has_pictures(evaluation) and args.limit:
-        print("note: pictures in shade characters (stdout is not a colour terminal, or --plain); "
-              "in a colour terminal they are drawn in half-blocks")
+        print(_("note: pictures in shade characters (stdout is not a colour terminal, or --plain); "
+                "in a colour terminal they are drawn in half-blocks"))
     return 0
 
 
