@@ -47,6 +47,7 @@ from nnbench.core.evaluate_types import Example as Example
 from nnbench.core.evaluate_types import Mistake as Mistake
 from nnbench.core.evaluate_types import Residual as Residual
 from nnbench.core.evaluate_types import ResidualSummary as ResidualSummary
+from nnbench.core.i18n import _
 
 Samples: TypeAlias = ArraySamples | FolderSamples
 
@@ -107,24 +108,28 @@ def _read_run(run: Path) -> tuple[Any, Path]:
     from nnbench.core.preset import loads_preset
 
     if not run.is_dir():
-        raise EvaluateError(f"no run folder at {run}; `nnbench runs` lists the runs")
+        raise EvaluateError(_("no run folder at {run}; `nnbench runs` lists the runs").format(run=run))
     preset_path, model_path = run / "preset.toml", run / "model.keras"
     try:
         text = preset_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise EvaluateError(f"{preset_path}: cannot read the run's preset ({getattr(exc, 'strerror', exc)}); "
-                            "the run folder is incomplete, so it cannot be evaluated") from None
+        raise EvaluateError(_("{path}: cannot read the run's preset ({reason}); the run folder is "
+                              "incomplete, so it cannot be evaluated").format(
+            path=preset_path, reason=getattr(exc, "strerror", exc))) from None
     try:
         preset = loads_preset(text, file=str(preset_path))
     except PresetError as exc:
-        raise EvaluateError(f"{exc.message}; fix the run's preset.toml to evaluate it") from None
+        raise EvaluateError(_("{problem}; fix the run's preset.toml to evaluate it").format(
+            problem=exc.message)) from None
     if not model_path.is_file():
         status = _status(run)
-        why = {"running": "it is still training; evaluate it when it ends",
-               "interrupted": "it was interrupted before saving one; resume it with "
-                              f"`nnbench resume {run.name}`"}.get(
-            status or "", "the run ended without saving a model; train it again")
-        raise EvaluateError(f"{run}: no model.keras ({why})")
+        no_model = {
+            "running": _("{run}: no model.keras (it is still training; evaluate it when it ends)"),
+            "interrupted": _("{run}: no model.keras (it was interrupted before saving one; resume "
+                             "it with `nnbench resume {run_id}`)"),
+        }.get(status or "", _("{run}: no model.keras (the run ended without saving a model; train "
+                              "it again)"))
+        raise EvaluateError(no_model.format(run=run, run_id=run.name))
     return preset, model_path
 
 
@@ -144,7 +149,8 @@ def _load(preset: Any, run: Path) -> tuple[Any, Any]:
         raw = load_data(spec if folder or spec.scaling == "none"
                         else spec.model_copy(update={"scaling": "none"}), preset.fit)
     except DataError as exc:
-        raise EvaluateError(f"cannot reload the data of run {run.name}: {exc.message}") from None
+        raise EvaluateError(_("cannot reload the data of run {run_id}: {problem}").format(
+            run_id=run.name, problem=exc.message)) from None
     if folder or spec.scaling == "none":
         return raw, raw
     from nnbench.core.data.arrays import scale_inputs
@@ -167,8 +173,9 @@ def _load_model(keras: Any, model_path: Path) -> Any:
         return keras.saving.load_model(model_path, compile=False)
     except Exception as exc:  # a truncated or foreign file: say which, never a traceback
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__
-        raise EvaluateError(f"{model_path}: cannot load the model ({reason}); the file may be "
-                            "incomplete; train the run again") from None
+        raise EvaluateError(_("{path}: cannot load the model ({reason}); the file may be "
+                              "incomplete; train the run again").format(path=model_path,
+                                                                        reason=reason)) from None
 
 
 def _predict_batches(model: Any, ds: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -182,11 +189,12 @@ def _predict_batches(model: Any, ds: Any, where: str) -> tuple[np.ndarray, np.nd
             y_parts.append(np.asarray(y_batch))
     except tf.errors.OpError as exc:  # a file that decoded at training time and no longer does
         reason = " ".join(str(exc.message).split())[:200]
-        raise EvaluateError(f"{where}: a file of the evaluated split cannot be read ({reason}); "
-                            "remove or replace it, then evaluate again") from None
+        raise EvaluateError(_("{where}: a file of the evaluated split cannot be read ({reason}); "
+                              "remove or replace it, then evaluate again").format(
+            where=where, reason=reason)) from None
     if not y_parts:
-        raise EvaluateError(f"{where}: the evaluated split holds no files; put some in it, or "
-                            "evaluate the other split with --split")
+        raise EvaluateError(_("{where}: the evaluated split holds no files; put some in it, or "
+                              "evaluate the other split with --split").format(where=where))
     return np.concatenate(out_parts), np.concatenate(y_parts)
 
 
@@ -197,8 +205,9 @@ def _score(evaluation: Evaluation, outputs: np.ndarray, y: np.ndarray, info: Any
     k = probabilities.shape[1]
     names = list(info.class_names or [str(i) for i in range(max(k, info.num_classes or 0))])
     if len(names) != k:
-        raise EvaluateError(f"{model_path}: the model has {k} outputs but the data has "
-                            f"{len(names)} classes; it cannot be read as a classifier of this data")
+        raise EvaluateError(_("{path}: the model has {outputs} outputs but the data has {classes} "
+                              "classes; it cannot be read as a classifier of this data").format(
+            path=model_path, outputs=k, classes=len(names)))
     y_true = y.reshape(-1).astype(np.int64)
     y_pred = probabilities.argmax(axis=1)
     matrix = confusion_matrix(y_true, y_pred, k)
@@ -227,23 +236,23 @@ def choose_split(data: Any, split: str | None, run_id: str,
     has_test = data.x_test is not None or data.test_ds is not None
     has_val = data.x_val is not None or data.val_ds is not None
     if split == "test" and not has_test:
-        raise EvaluateError(f"run {run_id} has no test split; evaluate its validation split, or set "
-                            "data.test_split (e.g. 0.2) and train again")
+        raise EvaluateError(_("run {run_id} has no test split; evaluate its validation split, or "
+                              "set data.test_split (e.g. 0.2) and train again").format(run_id=run_id))
     if split == "validation" and not has_val:
-        raise EvaluateError(f"run {run_id} has no validation split; evaluate its test split, or set "
-                            "fit.validation_split and train again")
+        raise EvaluateError(_("run {run_id} has no validation split; evaluate its test split, or "
+                              "set fit.validation_split and train again").format(run_id=run_id))
     if split is None:
         if has_test:
             split = "test"
         elif has_val:
             split = "validation"
-            notes.append("the run has no test split, so these numbers are on the validation split "
-                         "(which EarlyStopping and checkpoints may have seen); set data.test_split "
-                         "for unseen data")
+            notes.append(_("the run has no test split, so these numbers are on the validation "
+                           "split (which EarlyStopping and checkpoints may have seen); set "
+                           "data.test_split for unseen data"))
         else:
-            raise EvaluateError(f"run {run_id} has neither a test nor a validation split, so there "
-                                "is no unseen data to evaluate on; set data.test_split (e.g. 0.2) "
-                                "and train again")
+            raise EvaluateError(_("run {run_id} has neither a test nor a validation split, so "
+                                  "there is no unseen data to evaluate on; set data.test_split "
+                                  "(e.g. 0.2) and train again").format(run_id=run_id))
     if split == "test" and getattr(data, "x_val", None) is data.x_test and data.x_test is not None:
-        notes.append("the run also validated on this test split (fit.validation_data = \"test\")")
+        notes.append(_('the run also validated on this test split (fit.validation_data = "test")'))
     return split  # type: ignore[return-value]

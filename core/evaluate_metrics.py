@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from nnbench.core.evaluate_types import QUANTILES, ClassScores, Example, Residual, ResidualSummary
+from nnbench.core.i18n import _
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int) -> np.ndarray:
@@ -81,14 +82,14 @@ def as_probabilities(outputs: np.ndarray, notes: list[str]) -> np.ndarray:
     if outputs.shape[1] == 1:
         p = outputs[:, 0]
         if p.size and (p.min() < 0 or p.max() > 1):
-            notes.append("the model's output is not a probability (no sigmoid on the last layer): "
-                         "a sigmoid was applied to read it as one")
+            notes.append(_("the model's output is not a probability (no sigmoid on the last "
+                           "layer): a sigmoid was applied to read it as one"))
             p = 1.0 / (1.0 + np.exp(-p))
         return np.stack([1.0 - p, p], axis=1)
     sums = outputs.sum(axis=1)
     if outputs.size and (outputs.min() < 0 or not np.allclose(sums, 1.0, atol=1e-3)):
-        notes.append("the model's outputs are not probabilities (no softmax on the last layer): "
-                     "a softmax was applied to read them as probabilities")
+        notes.append(_("the model's outputs are not probabilities (no softmax on the last layer): "
+                       "a softmax was applied to read them as probabilities"))
         shifted = outputs - outputs.max(axis=1, keepdims=True)
         exp = np.exp(shifted)
         return exp / exp.sum(axis=1, keepdims=True)

@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 
 from nnbench.core.errors import NnbenchError
+from nnbench.core.i18n import N_, _
 
 QUANTILES = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
 """The residual quantiles a summary reports."""
@@ -28,7 +29,7 @@ preview's; their samples are the ones an evaluation keeps."""
 class EvaluateError(NnbenchError):
     """A run cannot be evaluated: no model, an unreadable preset, data that is not available."""
 
-    title = "Cannot evaluate"
+    title = N_("Cannot evaluate")
 
 
 @dataclass(frozen=True)
@@ -156,8 +157,9 @@ class Evaluation:
     def class_index(self, name_or_index: int | str) -> int:
         """A class given by index or by name; an ``EvaluateError`` names the choices."""
         if not self.is_classification:
-            raise EvaluateError(f"run {self.run_id} is a regression: it has no classes to filter "
-                                "by; its largest residuals are listed instead")
+            raise EvaluateError(_("run {run_id} is a regression: it has no classes to filter by; "
+                                  "its largest residuals are listed instead").format(
+                run_id=self.run_id))
         if isinstance(name_or_index, (int, np.integer)) and 0 <= name_or_index < len(self.class_names):
             return int(name_or_index)
         text = str(name_or_index)
@@ -165,9 +167,10 @@ class Evaluation:
             return self.class_names.index(text)
         if text.isdigit() and int(text) < len(self.class_names):
             return int(text)
-        raise EvaluateError(f"no class {text!r} in run {self.run_id}; the classes are "
-                            f"{', '.join(self.class_names)} (or their numbers 0.."
-                            f"{len(self.class_names) - 1})")
+        raise EvaluateError(_("no class {name} in run {run_id}; the classes are {classes} (or "
+                              "their numbers 0..{last})").format(
+            name=repr(text), run_id=self.run_id, classes=", ".join(self.class_names),
+            last=len(self.class_names) - 1))
 
     def mistake_indices(self, *, true: int | str | None = None,
                         predicted: int | str | None = None) -> np.ndarray:
