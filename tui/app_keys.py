@@ -57,6 +57,10 @@ APP_BINDINGS = [
             tooltip=N_("Quit (asks first if training or unsaved)")),
     Binding("ctrl+z", "undo", N_("Undo"), id="app.undo", show=False, priority=True,
             tooltip=N_("Undo the last change to the layers or a field")),
+    # Textual adds this one itself, in English, unless the app declares it: declared, the
+    # footer's "^p palette" is in the interface's language too.
+    Binding("ctrl+p", "command_palette", N_("palette"), show=False, priority=True,
+            tooltip=N_("Open the command palette")),
     # A digit typed into a field is a digit: plain digits switch tabs only where nothing can
     # be typed (Textual gives printable keys to the focused text field first). Alt+digit
     # switches from anywhere (see tui/keys.py) and is what the footer shows.

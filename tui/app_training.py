@@ -13,6 +13,7 @@ from textual import work
 from nnbench.core.i18n import N_, _
 from nnbench.tui.app_keys import footer_binding
 from nnbench.tui.messages import TrainingStateChanged
+from nnbench.tui.run_status import status_word
 from nnbench.tui.textual_private import replace_bindings
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class AppTraining:
         status = self.main.status
         status.training = (_("paused — p resumes") if message.paused else _("training…")
                            ) if message.running else (
-            _("last run {status}").format(status=message.status) if message.status else "")
+            _("last run {status}").format(status=status_word(message.status)) if message.status else "")
         self.refresh_bindings()
         if not message.running and self.main.runs_pane is not None:
             self.main.runs_pane.refresh_runs()
