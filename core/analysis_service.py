@@ -27,6 +27,7 @@ import threading
 from typing import IO, TYPE_CHECKING, Any
 
 from nnbench.core.errors import NnbenchError
+from nnbench.core.i18n import N_
 
 if TYPE_CHECKING:
     from nnbench.core.model import ModelAnalysis
@@ -42,7 +43,7 @@ HELPER_ENV = {
 
 
 class AnalysisUnavailable(NnbenchError):
-    title = "The model could not be checked"
+    title = N_("The model could not be checked")
 
 
 class Analyzer:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nnbench.core.errors import NnbenchError
+from nnbench.core.i18n import N_
 from nnbench.core.model import LayerRow, ModelAnalysis, format_shape
 from nnbench.core.names import INPUT_NAME, auto_names
 from nnbench.core.preset import ModelSpec
@@ -210,7 +211,7 @@ def graph_text(spec: ModelSpec, analysis: ModelAnalysis,
 
 
 class GraphImageError(NnbenchError):
-    title = "No graph image"
+    title = N_("No graph image")
 
 
 def write_plot_model(model: Any, path: Path) -> Path:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from nnbench.core.errors import NnbenchError, TrainingError
+from nnbench.core.i18n import N_
 from nnbench.core.preset import Preset
 
 START_LR = 1e-7
@@ -221,7 +222,7 @@ def find_in_process(preset: Preset, *, on_point: Callable[[LrPoint], None] | Non
         stderr = child.stderr.read().decode("utf-8", "replace") if child.stderr else ""
         child.wait()
     if stop is not None and stop.is_set():
-        raise NnbenchError("the learning-rate finder was stopped", title="Stopped")
+        raise NnbenchError("the learning-rate finder was stopped", title=N_("Stopped"))
     if answer is None:
         last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {child.returncode}"
         raise TrainingError(f"the learning-rate finder ended without an answer: {last}")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nnbench.core.errors import NnbenchError
+from nnbench.core.i18n import N_
 
 STRATEGIES = ("default", "one_device", "mirrored", "multi_worker")
 PEER_TIMEOUT_ENV = "NNBENCH_PEER_TIMEOUT"
@@ -30,7 +31,7 @@ DEFAULT_PEER_TIMEOUT = 120.0
 class DistributeError(NnbenchError):
     """A strategy, device or cluster setting this machine cannot honour."""
 
-    title = "Devices"
+    title = N_("Devices")
 
 
 def fit_problem(strategy: str, devices: list[str]) -> str | None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from nnbench.core import catalog
 from nnbench.core.errors import NnbenchError, did_you_mean
+from nnbench.core.i18n import N_
 from nnbench.core.text import cell_width, printable
 
 LANGS = ("en", "ko")
@@ -30,7 +31,7 @@ KINDS = ("layer", "metric", "loss", "optimizer", "callback", "activation", "para
 class ExplainError(NnbenchError):
     """A name with no explanation (``nnbench explain NAME``)."""
 
-    title = "Nothing to explain"
+    title = N_("Nothing to explain")
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from nnbench.core.errors import NnbenchError
+from nnbench.core.i18n import N_
 
 
 class ExportError(NnbenchError):
     """The preset (or run) cannot be written as a script."""
 
-    title = "Export failed"
+    title = N_("Export failed")
 
 
 def literal(value: Any, where: str = "value") -> str:
