@@ -336,3 +336,59 @@ async def test_the_help_screen_shows_every_key_with_its_words(tmp_path: Path) ->
             assert f"│ {line}" in text, line
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
+
+
+# --- the live views in Korean --------------------------------------------------------------------
+#
+# The same real runs, read by a Korean interface (NNBENCH_LANG=ko): a snapshot of the Train view
+# reviewed by eye, and both views read back from the screen at 80x24 (every line exactly 80
+# cells, wide characters counted as two and none cut in half; each label whole).
+
+KOREAN_LABELS = {
+    "train": ["✔ finished", "Events", "Test results", "metric", "test"],
+    "runs": ["run", "status", "epochs", "params", "best", "✔ finished", "■ stopped",
+             "␣ mark · c compare · ⏎ watch · v evaluate · r resume · o clone"],
+}
+
+
+async def _korean_view_ready(pilot: Pilot[Any], view: str) -> None:
+    if view == "train":
+        pane = pilot.app.query_one(TrainPane)
+        await until(pilot, lambda: pane.state.finished is not None, "the run's end")
+    else:
+        runs = pilot.app.query_one(RunsPane)
+        await until(pilot, lambda: runs.loaded and runs.selected_state is not None, "the runs")
+
+
+def test_train_view_finished_in_korean_80x24(snap_compare: Any, live_views: Store,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NNBENCH_LANG", "ko")
+    size = terminal(monkeypatch, 80, 24)  # before the app: its console reads it
+
+    async def replayed(pilot: Pilot[Any]) -> None:
+        await _korean_view_ready(pilot, "train")
+
+    assert snap_compare(TrainViewApp(live_views.run("early-run")), terminal_size=size,
+                        run_before=replayed)
+
+
+@pytest.mark.parametrize("view", list(KOREAN_LABELS))
+async def test_korean_train_and_runs_views_fit_80x24_by_cell_width(
+        view: str, live_views: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.cells import cell_len
+    from test_tui_explain import screen_lines as exact_lines
+
+    from nnbench.core.i18n import _
+
+    monkeypatch.setenv("NNBENCH_LANG", "ko")
+    columns, rows = terminal(monkeypatch, 80, 24)
+    app = TrainViewApp(live_views.run("early-run")) if view == "train" else RunsViewApp()
+    async with app.run_test(size=(columns, rows)) as pilot:
+        await _korean_view_ready(pilot, view)
+        lines = exact_lines(app)  # type: ignore[arg-type]
+        screen = "\n".join(lines)
+        assert [cell_len(line) for line in lines] == [columns] * rows, screen
+        for msgid in KOREAN_LABELS[view]:
+            korean = _(msgid)
+            assert korean != msgid, f"no Korean for {msgid!r}"
+            assert korean in screen, f"{korean!r} not whole on screen:\n{screen}"
