@@ -29,9 +29,9 @@ from nnbench.core.export.script import (
     refuse_overwrite,
     write_script,
 )
-from nnbench.core.export.train_code import CATEGORICAL_LOSSES, TASKS
+from nnbench.core.export.train_code import TASKS
 
 __all__ = [
-    "CATEGORICAL_LOSSES", "TASKS", "DataFacts", "ExportError", "comment", "export_run",
+    "TASKS", "DataFacts", "ExportError", "comment", "export_run",
     "export_script", "export_target", "literal", "refuse_overwrite", "write_script",
 ]

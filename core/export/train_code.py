@@ -15,8 +15,6 @@ from nnbench.core.export.schedule_code import callbacks_brackets
 from nnbench.core.keras_setup import ONE_HOT_LOSSES
 
 TASKS = ("binary", "multiclass", "regression")
-CATEGORICAL_LOSSES = ONE_HOT_LOSSES
-"""core/keras_setup.py's ONE_HOT_LOSSES (the rule's one home), by the name core/export exports."""
 
 
 def _metric_code(metric: Any, script: Script) -> str:
