@@ -25,6 +25,7 @@ from textual.events import Resize
 from textual.widget import Widget
 
 from nnbench.core.downsample import downsample, points_for_width
+from nnbench.core.i18n import _
 from nnbench.tui.widgets.plotext_private import figure_text, own_figure
 
 # Colours are ANSI palette numbers (0-15) so the chart reads the same in a 16-colour terminal.
@@ -144,11 +145,12 @@ class CurveChart(Widget):
 
     COMPONENT_CLASSES = {"curve-chart--empty"}
 
-    def __init__(self, title: str = "", *, empty_text: str = "waiting for the first epoch",
+    def __init__(self, title: str = "", *, empty_text: str | None = None,
                  name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.title = title
-        self.empty_text = empty_text
+        self.empty_text = _("waiting for the first epoch") if empty_text is None else empty_text
+        """What the chart says while it has no points (in the interface's language)."""
         self.curves: dict[str, Curve] = {}
         self.markers: dict[str, VerticalMarker] = {}
         self._rendered: Text | None = None
@@ -290,10 +292,15 @@ class CurveChart(Widget):
         self.border_subtitle = bottom
 
     def _empty(self, width: int, height: int) -> Text:
-        from nnbench.core.text import printable
+        from nnbench.core.text import cell_cut, cell_width, printable
 
         style = self.get_component_rich_style("curve-chart--empty", partial=True)
-        lines = [""] * max(0, (height - 1) // 2) + [printable(self.empty_text).center(max(width, 0))[:width]]
+        text = printable(self.empty_text)
+        if cell_width(text) == len(text):
+            middle = text.center(max(width, 0))[:width]
+        else:  # wide (Korean) characters: centred by the columns they take, not their count
+            middle = cell_cut(" " * max((width - cell_width(text)) // 2, 0) + text, max(width, 0))
+        lines = [""] * max(0, (height - 1) // 2) + [middle]
         return Text("\n".join(lines), style=style, no_wrap=True, overflow="crop")
 
     def _build(self, width: int, height: int) -> Text:
@@ -305,13 +312,13 @@ class CurveChart(Widget):
         if not any(segments for _, segments in runs):
             return self._empty(width, height)
         if width < _MIN_WIDTH or height < _MIN_HEIGHT:
-            return Text("(too small)"[:max(width, 0)], no_wrap=True, overflow="crop")
+            return Text(_("(too small)")[:max(width, 0)], no_wrap=True, overflow="crop")
         self.replot_count += 1
         try:
             return figure_text(self._figure(width, height, runs))
         except Exception as error:  # a chart must never take the app down
-            return Text(f"chart unavailable: {error}"[: max(width, 0) * max(height, 1)],
-                        style="red")
+            return Text(_("chart unavailable: {error}").format(error=error)[
+                : max(width, 0) * max(height, 1)], style="red")
 
     def _figure(self, width: int, height: int, runs: list[tuple[Curve, list]]) -> str:
         import plotext

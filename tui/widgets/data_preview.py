@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
+from nnbench.core.i18n import _
 from nnbench.tui.widgets.graphics import Renderer, renderer
 from nnbench.tui.widgets.picture_rows import Part, part_widgets, render_parts
 from nnbench.tui.widgets.rendered_lines import RenderedLines, render_lines
@@ -74,7 +75,7 @@ class DataPreviewView(Widget):
             self.add_class("-empty")
             return
         self.remove_class("-empty")
-        self._replace([Static("drawing the samples …")])
+        self._replace([Static(_("drawing the samples …"))])
         self._redraw()
 
     def on_resize(self, event: Resize) -> None:
@@ -95,8 +96,9 @@ class DataPreviewView(Widget):
 
             from nnbench.core.text import printable
 
-            parts = [RenderedLines([[Segment(printable(f"✗ the preview could not be drawn: "
-                                                      f"{type(exc).__name__}: {exc}"))]])]
+            why = _("✗ the preview could not be drawn: {error}").format(
+                error=f"{type(exc).__name__}: {exc}")
+            parts = [RenderedLines([[Segment(printable(why))]])]
         self.post_message(self.Drawn(preview, width, parts))
 
     def on_data_preview_view_drawn(self, event: DataPreviewView.Drawn) -> None:

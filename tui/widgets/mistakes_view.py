@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
+from nnbench.core.i18n import _
 from nnbench.tui.widgets.graphics import Renderer, renderer
 from nnbench.tui.widgets.picture_rows import Part, part_widgets, render_parts
 from nnbench.tui.widgets.rendered_lines import RenderedLines, render_lines
@@ -28,7 +29,7 @@ def render_blocks(items: list[Any], width: int, how: Renderer = "halfblocks") ->
     from nnbench.core.evaluate_draw import sample_blocks
     from nnbench.core.preview_draw import blocks_rich
 
-    blocks = sample_blocks(items, width, all_columns=True) or ["no mistakes with these filters"]
+    blocks = sample_blocks(items, width, all_columns=True) or [_("no mistakes with these filters")]
     wide = max([width] + [len(b) for b in blocks if isinstance(b, str)])
     if how == "halfblocks":
         return [render_lines(blocks_rich(blocks), wide)]
@@ -63,7 +64,7 @@ class MistakesView(Widget):
     def show(self, items: list[Any]) -> None:
         self.items = items
         self._drawn_width = 0
-        self._replace([Static("drawing the samples …")])
+        self._replace([Static(_("drawing the samples …"))])
         self._redraw()
 
     def on_resize(self, event: Resize) -> None:
@@ -89,8 +90,9 @@ class MistakesView(Widget):
 
             from nnbench.core.text import printable
 
-            parts = [RenderedLines([[Segment(printable(f"✗ the mistakes could not be drawn: "
-                                                      f"{type(exc).__name__}: {exc}"))]])]
+            why = _("✗ the mistakes could not be drawn: {error}").format(
+                error=f"{type(exc).__name__}: {exc}")
+            parts = [RenderedLines([[Segment(printable(why))]])]
         self.post_message(self.Drawn(items, width, parts))
 
     def on_mistakes_view_drawn(self, event: MistakesView.Drawn) -> None:

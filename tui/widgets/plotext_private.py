@@ -20,6 +20,7 @@ from rich.style import Style
 from rich.text import Span, Text
 
 from nnbench.core.errors import NnbenchError
+from nnbench.core.i18n import N_
 
 CHECKED_WITH = "6.1.0"
 """The plotext version these names were last checked against (the test runs on whatever is
@@ -34,7 +35,7 @@ PRIVATE_SYMBOLS = ("type(plotext.terminal)()", "terminal._master")
 class PlotextChanged(NnbenchError):
     """The installed plotext no longer has what the charts borrow from it."""
 
-    title = "Chart library changed"
+    title = N_("Chart library changed")
 
 
 def plotext_version() -> str:
