@@ -30,7 +30,7 @@ def _answers(folder: Path, seen: int) -> tuple[list[Event], int]:
     events = read_events(folder / "events.jsonl")
     new = [e for e in events[seen:] if (isinstance(e, LearningRateChanged) and e.steered)
            or isinstance(e, (PatienceChanged, RunFinished))
-           or (isinstance(e, Notice) and "not changed" in e.text)]
+           or (isinstance(e, Notice) and e.refused_steer)]
     return new, len(events)
 
 

@@ -81,6 +81,9 @@ class Notice:
     """Something the user should know that is not an error (e.g. labels were one-hot encoded)."""
 
     text: str
+    refused_steer: bool = False
+    """The run's answer to a steer it could not apply: what ``nnbench steer`` waits for (by this
+    flag, never by the words, which may be in any language)."""
 
 
 @dataclass(frozen=True)

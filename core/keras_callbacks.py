@@ -155,7 +155,7 @@ class EventAdapter(keras.callbacks.Callback):
             try:
                 self.model.optimizer.learning_rate = wish.learning_rate
             except (TypeError, ValueError, AttributeError) as exc:
-                self.emit(Notice(f"learning rate not changed: {exc}"))
+                self.emit(Notice(f"learning rate not changed: {exc}", refused_steer=True))
             else:
                 new = self._learning_rate()
                 if old is not None and new is not None and not math.isclose(old, new):
@@ -166,7 +166,8 @@ class EventAdapter(keras.callbacks.Callback):
         if wish.patience is not None:
             es = self.es
             if es is None:
-                self.emit(Notice("patience not changed: this run has no EarlyStopping callback"))
+                self.emit(Notice("patience not changed: this run has no EarlyStopping callback",
+                                 refused_steer=True))
             elif int(es.patience) != wish.patience:
                 old_patience, es.patience = int(es.patience), wish.patience
                 self.emit(PatienceChanged(epoch, old_patience, wish.patience, batch=batch,

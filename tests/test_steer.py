@@ -115,7 +115,10 @@ def test_a_patience_change_takes_effect(runs_dir: Path) -> None:
 def test_patience_without_early_stopping_is_a_notice_not_a_crash(runs_dir: Path) -> None:
     _, seen = steered_run(runs_dir, tiny_preset(fit={"epochs": 2}), patience=3)
     assert seen[-1].status == "finished"
-    assert any(isinstance(e, ev.Notice) and "no EarlyStopping" in e.text for e in seen)
+    refusal = [e for e in seen if isinstance(e, ev.Notice) and "no EarlyStopping" in e.text]
+    # Flagged as the answer to the steer, which `nnbench steer` waits for (not the words).
+    assert refusal and refusal[0].refused_steer
+    assert ev.event_from_dict(ev.event_to_dict(refusal[0])) == refusal[0]
     assert not [e for e in seen if isinstance(e, ev.PatienceChanged)]
 
 
