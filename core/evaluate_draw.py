@@ -16,6 +16,7 @@ from typing import TypeAlias
 import numpy as np
 
 from nnbench.core.evaluate_types import Example, Mistake, Residual, short
+from nnbench.core.i18n import _
 from nnbench.core.preview import PICTURE_SIDE, Picture, shrink, to_rgb
 from nnbench.core.preview_draw import Block, picture_grid, wrap_text
 from nnbench.core.text import cell_cut, cell_pad, cell_width, printable
@@ -48,10 +49,12 @@ def sample_blocks(items: Sequence[Item], width: int, *, all_columns: bool = Fals
 def head(item: Item) -> str:
     """One line that names an item: its index, true and predicted class or value, and how sure."""
     if isinstance(item, Mistake):
-        return (f"#{item.index}  true {printable(item.true_name)}  predicted "
-                f"{printable(item.predicted_name)}  p={item.probability:.3f}")
-    return (f"#{item.index}  true {short(item.true)}  predicted {short(item.predicted)}  "
-            f"residual {short(item.residual)}")
+        return _("#{index}  true {true}  predicted {predicted}  p={p}").format(
+            index=item.index, true=printable(item.true_name),
+            predicted=printable(item.predicted_name), p=f"{item.probability:.3f}")
+    return _("#{index}  true {true}  predicted {predicted}  residual {residual}").format(
+        index=item.index, true=short(item.true), predicted=short(item.predicted),
+        residual=short(item.residual))
 
 
 def captions(item: Item) -> tuple[str, tuple[str, ...]]:
@@ -95,7 +98,7 @@ def text_blocks(items: Sequence[Item], width: int) -> list[Block]:
         words = " ".join(printable(item.example.text or "", newlines=True).split())
         if item.example.path:
             words = f"{printable(item.example.path.rsplit('/', 1)[-1])}: {words}"
-        lines += [f"  {chunk}" for chunk in wrap_text(words, width - 2) or ["(empty)"]]
+        lines += [f"  {chunk}" for chunk in wrap_text(words, width - 2) or [_("(empty)")]]
     return lines
 
 
@@ -103,7 +106,7 @@ def table_blocks(items: Sequence[Item], width: int, *, all_columns: bool = False
     """The rows under their column names: index, true, predicted, p (or residual), features."""
     regression = isinstance(items[0], Residual)
     names = [printable(name) for name, _ in items[0].example.row]
-    header = ["#", "true", "predicted", "residual" if regression else "p", *names]
+    header = ["#", _("true"), _("predicted"), _("residual") if regression else "p", *names]
     table = [header] + [_cells(it, len(names)) for it in items]
     widths = [min(max(cell_width(row[k]) for row in table), NAME_WIDTH if k < 4 else 12)
               for k in range(len(header))]
@@ -120,8 +123,8 @@ def table_blocks(items: Sequence[Item], width: int, *, all_columns: bool = False
                   for k, (c, w) in enumerate(zip(row[:fit], widths, strict=False))).rstrip()
         for row in table]
     if fit < len(header):
-        lines.append(f"… and {len(header) - fit} more columns (wider terminal, or the app "
-                     "scrolls sideways)")
+        lines.append(_("… and {n} more columns (wider terminal, or the app scrolls sideways)")
+                     .format(n=len(header) - fit))
     return lines
 
 

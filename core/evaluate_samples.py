@@ -22,6 +22,7 @@ import numpy as np
 
 from nnbench.core.data.readable import INDEX_FROM, cached_word_index, decode_sequence, feature_names
 from nnbench.core.evaluate_types import SHOWN, Example
+from nnbench.core.i18n import _
 
 CELL_BUDGET = 1024
 """Samples kept at most for the (true, predicted) pairs together: with many classes each pair
@@ -126,13 +127,15 @@ class FolderSamples:
         try:
             ds = self._listing()
         except (ValueError, TypeError) as exc:
-            why = f"the folder's files cannot be listed again ({' '.join(str(exc).split())[:120]})"
-            return {i: Example("none", text=f"sample {i}: {why}") for i in wanted}
+            unlisted = _("sample {index}: the folder's files cannot be listed again ({reason})")
+            reason = " ".join(str(exc).split())[:120]
+            return {i: Example("none", text=unlisted.format(index=i, reason=reason)) for i in wanted}
         if spec.scheme == "images":
             paths = [str(p) for p in ds.file_paths]
             if len(paths) != self.samples:
-                why = f"the folder now holds {len(paths):,} files, not {self.samples:,}"
-                return {i: Example("none", text=f"sample {i}: {why}") for i in wanted}
+                changed = _("sample {index}: the folder now holds {files} files, not {samples}")
+                return {i: Example("none", text=changed.format(
+                    index=i, files=f"{len(paths):,}", samples=f"{self.samples:,}")) for i in wanted}
             return {i: read_image(paths[i], spec) for i in wanted}
         return _stream_texts(ds, set(wanted))
 
@@ -166,7 +169,7 @@ def _stream_texts(ds: Any, wanted: set[int]) -> dict[int, Example]:
     out: dict[int, Example] = {}
     at = 0
     try:
-        for texts, _ in ds:
+        for texts, _labels in ds:
             for text in texts.numpy():
                 if at in wanted:
                     out[at] = Example("text", text=bytes(text)[:TEXT_LIMIT * 4].decode(
@@ -176,10 +179,11 @@ def _stream_texts(ds: Any, wanted: set[int]) -> dict[int, Example]:
                 break
     except tf.errors.OpError as exc:
         reason = " ".join(str(exc.message).split())[:120]
-        return out | {i: Example("none", text=f"sample {i}: cannot be read ({reason})")
+        unreadable = _("sample {index}: cannot be read ({reason})")
+        return out | {i: Example("none", text=unreadable.format(index=i, reason=reason))
                       for i in wanted - out.keys()}
-    return out | {i: Example("none", text=f"sample {i}: not in the folder any more")
-                  for i in wanted - out.keys()}
+    gone = _("sample {index}: not in the folder any more")
+    return out | {i: Example("none", text=gone.format(index=i)) for i in wanted - out.keys()}
 
 
 def read_image(path: str, spec: Any) -> Example:
@@ -196,6 +200,6 @@ def read_image(path: str, spec: Any) -> Example:
         pixels = tf.image.resize(image, size).numpy()
     except (tf.errors.OpError, ValueError) as exc:
         reason = " ".join(str(exc).split())[:160] or type(exc).__name__
-        return Example("none", text=f"{Path(path).name}: not a readable image ({reason})",
-                       path=path)
+        return Example("none", text=_("{name}: not a readable image ({reason})").format(
+            name=Path(path).name, reason=reason), path=path)
     return Example("image", pixels=pixels.astype(np.float32), path=path)
