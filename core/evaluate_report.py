@@ -14,8 +14,9 @@ import numpy as np
 
 from nnbench.core.evaluate_draw import sample_blocks
 from nnbench.core.evaluate_types import SHOWN, EvaluateError, Evaluation, short
+from nnbench.core.i18n import _
 from nnbench.core.preview_draw import Block, blocks_plain, blocks_rich
-from nnbench.core.text import cell_cut, cell_pad, printable
+from nnbench.core.text import cell_cut, cell_pad, cell_width, printable
 
 
 def report_blocks(evaluation: Evaluation, *, limit: int = 10, true: int | str | None = None,
@@ -24,13 +25,15 @@ def report_blocks(evaluation: Evaluation, *, limit: int = 10, true: int | str | 
     e = evaluation
     limit = min(limit, SHOWN)
     lines: list[Block] = [
-        f"run {printable(e.run_id)} ({printable(e.preset_name)})  data {printable(e.source)}  "
-        f"{e.split} split, {e.samples:,} samples"]
-    lines += [f"note: {printable(note)}" for note in e.notes]
+        _("run {run_id} ({preset})  data {source}  {split} split, {samples} samples").format(
+            run_id=printable(e.run_id), preset=printable(e.preset_name), source=printable(e.source),
+            split=e.split, samples=f"{e.samples:,}")]
+    lines += [_("note: {note}").format(note=printable(note)) for note in e.notes]
     if not e.is_classification:
         if true is not None or predicted is not None:
-            raise EvaluateError(f"run {e.run_id} is a regression: it has no classes to filter "
-                                "by (--true, --predicted); its largest residuals are listed")
+            raise EvaluateError(_("run {run_id} is a regression: it has no classes to filter by "
+                                  "(--true, --predicted); its largest residuals are listed").format(
+                run_id=e.run_id))
         return lines + _residual_lines(e, limit, width)
     return lines + _score_lines(e, width) + _mistake_lines(e, limit, true, predicted, width)
 
@@ -57,36 +60,43 @@ def _residual_lines(e: Evaluation, limit: int, width: int) -> list[Block]:
     r = e.residuals
     assert r is not None
     shown = r.largest[:limit]
-    return ["", "residuals (true - predicted)",
-            f"  mean {short(r.mean)}  MAE {short(r.mae)}  RMSE {short(r.rmse)}"
+    return ["", _("residuals (true - predicted)"),
+            "  " + _("mean {mean}  MAE {mae}  RMSE {rmse}").format(
+                mean=short(r.mean), mae=short(r.mae), rmse=short(r.rmse))
             + (f"  R2 {r.r2:.4f}" if r.r2 is not None else ""),
-            "  quantiles  " + "  ".join(f"{q:.0%} {short(v)}" for q, v in r.quantiles.items()),
-            "", f"largest residuals ({len(shown)} of {r.count:,}, largest first)",
-            *(sample_blocks(shown, width) or ["  none"])]
+            "  " + _("quantiles") + "  "
+            + "  ".join(f"{q:.0%} {short(v)}" for q, v in r.quantiles.items()),
+            "", _("largest residuals ({shown} of {total}, largest first)").format(
+                shown=len(shown), total=f"{r.count:,}"),
+            *(sample_blocks(shown, width) or ["  " + _("none")])]
 
 
 def _score_lines(e: Evaluation, width: int) -> list[Block]:
     names = [printable(n) for n in e.class_names]
     matrix = e.confusion
     assert matrix is not None and e.accuracy is not None and e.macro is not None
-    label_w = min(max(len("true \\ predicted"), *(len(n) for n in names)), 20)
+    heading = _("true \\ predicted")
+    label_w = min(max(cell_width(heading), *(len(n) for n in names)), 20)
     digits = len(f"{int(matrix.max()) if matrix.size else 0:,}")
     cell_w = max(digits, min(max(len(n) for n in names), 10)) + 2
     # A matrix wider than the terminal shows the columns that fit and says how many did not.
     fit = max(1, min(len(names), (width - label_w) // cell_w))
     lines: list[Block] = [
-        "", f"accuracy {e.accuracy:.4f}  ({int(np.trace(matrix)):,} of {int(matrix.sum()):,})",
-        "", "confusion matrix (rows: true class, columns: predicted class)"]
-    lines.append(cell_pad("true \\ predicted", label_w) + "".join(
+        "", _("accuracy {accuracy}  ({right} of {total})").format(
+            accuracy=f"{e.accuracy:.4f}", right=f"{int(np.trace(matrix)):,}",
+            total=f"{int(matrix.sum()):,}"),
+        "", _("confusion matrix (rows: true class, columns: predicted class)")]
+    lines.append(cell_pad(heading, label_w) + "".join(
         cell_pad(cell_cut(n, cell_w - 2), cell_w, ">") for n in names[:fit]))
     for name, row in zip(names, matrix, strict=True):
         lines.append(cell_pad(cell_cut(name, label_w), label_w)
                      + "".join(f"{int(v):>{cell_w},}" for v in row[:fit]))
     if fit < len(names):
-        lines.append(f"… and {len(names) - fit} more columns (predicted "
-                     f"{', '.join(names[fit:fit + 3])}{', …' if len(names) > fit + 3 else ''}); "
-                     "a wider terminal shows them")
-    lines += ["", cell_pad("class", label_w) + f"{'precision':>11}{'recall':>9}{'f1':>9}{'support':>9}"]
+        hidden = ", ".join(names[fit:fit + 3]) + (", …" if len(names) > fit + 3 else "")
+        lines.append(_("… and {n} more columns (predicted {names}); a wider terminal shows them")
+                     .format(n=len(names) - fit, names=hidden))
+    lines += ["", cell_pad(_("class"), label_w)
+              + f"{'precision':>11}{'recall':>9}{'f1':>9}{'support':>9}"]
     for s in [*e.per_class, e.macro]:
         lines.append(cell_pad(cell_cut(printable(s.name), label_w), label_w)
                      + f"{s.precision:>11.4f}{s.recall:>9.4f}{s.f1:>9.4f}{s.support:>9,}")
@@ -99,11 +109,12 @@ def _mistake_lines(e: Evaluation, limit: int, true: int | str | None,
     wrong = e.mistake_indices(true=true, predicted=predicted)
     which = []
     if true is not None:
-        which.append(f"true {names[e.class_index(true)]}")
+        which.append(_("true {name}").format(name=names[e.class_index(true)]))
     if predicted is not None:
-        which.append(f"predicted {names[e.class_index(predicted)]}")
+        which.append(_("predicted {name}").format(name=names[e.class_index(predicted)]))
     shown = e.mistakes(true=true, predicted=predicted, limit=limit)
+    title = (_("most confident mistakes ({filters}): {shown} of {total}") if which else
+             _("most confident mistakes: {shown} of {total}"))
     lines: list[Block] = [
-        "", f"most confident mistakes{' (' + ', '.join(which) + ')' if which else ''}: "
-            f"{len(shown)} of {len(wrong):,}"]
-    return lines + (sample_blocks(shown, width) or ["  none"])
+        "", title.format(filters=", ".join(which), shown=len(shown), total=f"{len(wrong):,}")]
+    return lines + (sample_blocks(shown, width) or ["  " + _("none")])

@@ -209,8 +209,9 @@ class Evaluation:
         found = self.kept.get(index)
         if found is not None:
             return found
-        return Example("none", text=f"sample {index} was not kept (an evaluation keeps the "
-                                    f"{SHOWN} most confident mistakes of each filter)")
+        return Example("none", text=_("sample {index} was not kept (an evaluation keeps the "
+                                      "{shown} most confident mistakes of each filter)").format(
+            index=index, shown=SHOWN))
 
 
 def short(value: float | None) -> str:
