@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from nnbench.core.data.notes import note
 from nnbench.core.errors import DataError
 from nnbench.core.events import DataInfo
 from nnbench.core.i18n import _
@@ -109,8 +110,7 @@ def _first_samples(x: np.ndarray, y: np.ndarray, max_samples: int | None,
                    notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
     if max_samples is None or max_samples >= len(x):
         return x, y
-    notes.append(f"using only the first {max_samples:,} of {len(x):,} training samples "
-                 "(data.max_samples)")
+    notes.append(note("first_samples", used=f"{max_samples:,}", total=f"{len(x):,}"))
     return x[:max_samples], y[:max_samples]
 
 
@@ -127,9 +127,8 @@ def _hold_out_validation(
                               "no training or no validation samples; choose a split between 0.1 "
                               "and 0.3, or use more data.").format(split=fit.validation_split,
                                                                    count=f"{n:,}"))
-        notes.append(f"held out the last {n - split_at:,} training samples "
-                     f"({fit.validation_split:.0%}) for validation, as Keras's validation_split "
-                     "does")
+        notes.append(note("last_for_validation", count=f"{n - split_at:,}",
+                          percent=f"{fit.validation_split:.0%}"))
         return x[:split_at], y[:split_at], x[split_at:], y[split_at:]
     if fit.validation_first is not None:
         first = fit.validation_first
@@ -138,14 +137,14 @@ def _hold_out_validation(
                               "samples; hold out fewer (e.g. {fewer}) or use fit.validation_split "
                               "instead.").format(first=f"{first:,}", count=f"{n:,}",
                                                  fewer=f"{max(1, n // 5):,}"))
-        notes.append(f"held out the first {first:,} training samples for validation")
+        notes.append(note("first_for_validation", count=f"{first:,}"))
         return x[first:], y[first:], x[:first], y[:first]
     if fit.validation_data == "test":
         if source.x_test is None:
             raise DataError(_('fit.validation_data = "test" but {source} has no test split; set '
                               'data.test_split (e.g. 0.2) to hold one out, or use '
                               'fit.validation_split instead.').format(source=spec.source))
-        notes.append(f"validating on the test split ({len(source.x_test):,} samples)")
+        notes.append(note("validating_on_test", count=f"{len(source.x_test):,}"))
         return x, y, source.x_test, source.y_test
     return x, y, None, None
 
@@ -159,25 +158,19 @@ def scale_inputs(
     if scaling == "none":
         return x_train, x_val, x_test
     if sequences:
-        notes.append(f"scaling = \"{scaling}\" skipped: the inputs are word indices, which an "
-                     "Embedding layer looks up, not measurements")
+        notes.append(note("sequences_not_scaled", scaling=scaling))
         return x_train, x_val, x_test
     if scaling == "divide255":
-        notes.append("divided the inputs by 255, so pixel values lie between 0 and 1")
+        notes.append(note("divided_255"))
         return tuple(None if a is None else (a.astype(np.float32) / np.float32(255.0))
                      for a in (x_train, x_val, x_test))  # type: ignore[return-value]
     # Statistics come from the training part only, so validation and test stay unseen data.
     mean = x_train.mean(axis=0, dtype=np.float64)
     std = x_train.std(axis=0, dtype=np.float64)
     std[std == 0] = 1.0  # a constant feature would divide by zero; leave it centred at 0
-    notes.append(f"standardized with the training mean/std ({len(x_train):,} samples); "
-                 "validation and test use the same statistics")
+    notes.append(note("standardized", count=f"{len(x_train):,}"))
     return tuple(None if a is None else ((a - mean) / std).astype(np.float32)
                  for a in (x_train, x_val, x_test))  # type: ignore[return-value]
-
-
-def _samples(n: int) -> str:
-    return f"{n:,} sample" if n == 1 else f"{n:,} samples"
 
 
 def labels_task(class_count: int) -> str:
@@ -198,10 +191,10 @@ def hold_out_test(x: np.ndarray, y: np.ndarray, fraction: float, seed: int | Non
         except ValueError as exc:  # stratifying needs at least 2 samples of every class
             problem = exc
             continue
-        how = ", stratified by class" if stratify is not None else ""
-        note = (f"held out {_samples(len(x_test))} ({fraction:.0%}) as the test split{how}, "
-                f"seed {seed or 0}")
-        return x_train, x_test, y_train, y_test, note
+        kind = "test_held_out" if len(x_test) != 1 else "one_test_sample"
+        held = note(kind + ("_stratified" if stratify is not None else ""), count=f"{len(x_test):,}",
+                    percent=f"{fraction:.0%}", seed=seed or 0)
+        return x_train, x_test, y_train, y_test, held
     raise DataError(_("{where}: cannot hold out data.test_split = {fraction} of {count} samples "
                       "({problem}); use more data or a different test_split.").format(
         where=where, fraction=fraction, count=f"{len(x):,}", problem=problem))

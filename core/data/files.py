@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from nnbench.core.data.arrays import Source, existing_path, hold_out_test, labels_task
+from nnbench.core.data.notes import note
 from nnbench.core.errors import DataError, did_you_mean
 from nnbench.core.i18n import _
 from nnbench.core.preset import DataSpec, FitSpec
@@ -34,11 +35,11 @@ def load_csv(spec: DataSpec, fit: FitSpec) -> Source:
     x = _numeric_columns(rows, lines, header, features, path)
     y, task, class_names, notes = _encode_target([row[t] for row in rows], f"column '{target}'")
     if spec.test_split is None:
-        notes.append("no test split: set data.test_split (e.g. 0.2) to hold one out")
+        notes.append(note("no_test_split"))
         return Source(x, y, None, None, task, class_names, notes=notes)
-    x_train, x_test, y_train, y_test, note = hold_out_test(x, y, spec.test_split, fit.seed, task,
+    x_train, x_test, y_train, y_test, held = hold_out_test(x, y, spec.test_split, fit.seed, task,
                                                             str(path))
-    return Source(x_train, y_train, x_test, y_test, task, class_names, notes=[*notes, note])
+    return Source(x_train, y_train, x_test, y_test, task, class_names, notes=[*notes, held])
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[int], list[list[str]]]:
@@ -112,9 +113,9 @@ def _encode_target(values: list[str] | np.ndarray,
                                                                           value=repr(names[0])))
         index = {name: i for i, name in enumerate(names)}
         y = np.array([index[v] for v in texts], dtype=np.int32)
-        return y, labels_task(len(names)), names, [
-            f"{what}: encoded {len(names)} labels as 0..{len(names) - 1} in sorted order "
-            f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})"]
+        return y, labels_task(len(names)), names, [note(
+            "text_labels", what=what, count=len(names), last=len(names) - 1,
+            names=", ".join(names[:5]) + (", ..." if len(names) > 5 else ""))]
     return _numeric_target(np.array([float(v) for v in texts]), what)
 
 
@@ -127,13 +128,13 @@ def _numeric_target(y: np.ndarray,
                                                                       value=f"{values[0]:g}"))
     if len(values) > MAX_CLASSES or not np.all(values == np.round(values)):
         return y.astype(np.float32), "regression", None, [
-            f"{what}: {len(values):,} different numbers, so this is regression"]
-    notes = [f"{what}: {len(values)} whole-number values, so they are class labels"]
+            note("regression_target", what=what, count=f"{len(values):,}")]
+    notes = [note("class_numbers", what=what, count=len(values))]
     if np.array_equal(values, np.arange(len(values))):
         return y.astype(np.int32), labels_task(len(values)), None, notes
     # Sparse losses want classes 0..k-1; keep the original labels as class names.
     names = [f"{v:g}" for v in values]
-    notes.append(f"{what}: labels {', '.join(names)} encoded as 0..{len(names) - 1}")
+    notes.append(note("labels_encoded", what=what, names=", ".join(names), last=len(names) - 1))
     return np.searchsorted(values, y).astype(np.int32), labels_task(len(values)), names, notes
 
 
@@ -160,16 +161,16 @@ def load_npz(spec: DataSpec, fit: FitSpec) -> Source:
         np.concatenate([_as_labels(arrays[k]) for k in ("y_train", "y_test") if k in arrays]),
         f"{path.name} y")
     if arrays["y_train"].ndim == 2 and y_all.ndim == 1 and arrays["y_train"].shape[1] > 1:
-        notes.insert(0, f"{path.name} y: one-hot rows turned into class indices")
+        notes.insert(0, note("one_hot_rows", name=path.name))
     x_train, y_train = arrays["x_train"], y_all[:n_train]
     if "x_test" in arrays:
         return Source(x_train, y_train, arrays["x_test"], y_all[n_train:], task, class_names,
                        notes=notes)
     if spec.test_split is None:
         return Source(x_train, y_train, None, None, task, class_names, notes=notes)
-    x_train, x_test, y_train, y_test, note = hold_out_test(x_train, y_train, spec.test_split,
+    x_train, x_test, y_train, y_test, held = hold_out_test(x_train, y_train, spec.test_split,
                                                             fit.seed, task, str(path))
-    return Source(x_train, y_train, x_test, y_test, task, class_names, notes=[*notes, note])
+    return Source(x_train, y_train, x_test, y_test, task, class_names, notes=[*notes, held])
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:

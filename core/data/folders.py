@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nnbench.core.data.arrays import DEFAULT_SEQUENCE_LENGTH, LoadedData, existing_path, labels_task
+from nnbench.core.data.notes import note
 from nnbench.core.errors import DataError
 from nnbench.core.events import DataInfo
 from nnbench.core.i18n import _
@@ -50,7 +51,7 @@ def load_folder(spec: DataSpec, fit: FitSpec) -> LoadedData:
         folders, input_shape = _text_folders(train_dir, test_dir, spec, fit)
     if fit.validation_data == "test":
         folders.val, folders.counts[1] = folders.test, folders.counts[2]
-        folders.notes.append(f"validating on the test split ({folders.counts[2]:,} samples)")
+        folders.notes.append(note("validating_on_test", count=f"{folders.counts[2]:,}"))
     info = DataInfo(source=spec.source, train_samples=folders.counts[0],
                     val_samples=folders.counts[1], test_samples=folders.counts[2],
                     input_shape=input_shape, num_classes=len(folders.class_names),
@@ -71,15 +72,15 @@ def _read_folders(read: Callable[..., Any], train_dir: Path, test_dir: Path | No
         if fit.validation_split is not None:
             train, val = read(train_dir, validation_split=fit.validation_split, subset="both",
                               shuffle=True, seed=seed, **common)
-            notes.append(f"Keras held out {fit.validation_split:.0%} of the files in {train_dir} "
-                         f"for validation (seed {seed})")
+            notes.append(note("keras_validation_files", percent=f"{fit.validation_split:.0%}",
+                              folder=train_dir, seed=seed))
         else:
             train, val = read(train_dir, shuffle=True, seed=seed, **common), None
         names = list(train.class_names)
         test = None
         if test_dir is not None:
             test = read(test_dir, class_names=names, shuffle=False, **common)
-            notes.append(f"test split from {test_dir}")
+            notes.append(note("test_folder", folder=test_dir))
     except ValueError as exc:  # no files, no class folders, class folders that differ, ...
         raise DataError(_("{folder}: {reason}. Put one sub-folder per class inside it.").format(
             folder=train_dir, reason=str(exc).rstrip("."))) from None
@@ -96,7 +97,7 @@ def _first_batches(train: Any, count: int, spec: DataSpec, fit: FitSpec,
     if spec.max_samples is None or spec.max_samples >= count:
         return train, count
     n = spec.max_samples
-    notes.append(f"using only {n:,} of {count:,} training samples (data.max_samples)")
+    notes.append(note("some_samples", used=f"{n:,}", total=f"{count:,}"))
     import tensorflow as tf
 
     # cache() pins the first pass's N samples; without it each epoch would take a new shuffle's N.
@@ -126,14 +127,14 @@ def _image_folders(train_dir: Path, test_dir: Path | None, spec: DataSpec,
 
 def _image_scaling(scaling: str, train: Any, notes: list[str]) -> Callable[..., Any] | None:
     if scaling == "divide255":
-        notes.append("divided pixel values by 255, so they lie between 0 and 1")
+        notes.append(note("divided_pixels"))
         return lambda x, y: (x / 255.0, y)
     if scaling == "standardize":
         keras = import_keras()
         # Per colour channel, from the training images only.
         normalize = keras.layers.Normalization(axis=-1)
         normalize.adapt(train.map(lambda x, y: x))
-        notes.append("standardized each colour channel with the training images' mean/std")
+        notes.append(note("standardized_channels"))
         return lambda x, y: (normalize(x), y)
     return None
 
@@ -152,10 +153,9 @@ def _text_folders(train_dir: Path, test_dir: Path | None, spec: DataSpec,
                                                output_sequence_length=maxlen)
     # The vocabulary comes from the training text only: validation and test words stay unseen.
     vectorize.adapt(train.map(lambda text, label: text))
-    notes.append(f"turned text into {maxlen} word indices per sample with a vocabulary of "
-                 f"{vectorize.vocabulary_size():,} words learnt from the training text")
+    notes.append(note("text_vectorized", maxlen=maxlen, words=f"{vectorize.vocabulary_size():,}"))
     if spec.scaling != "none":
-        notes.append(f"scaling = \"{spec.scaling}\" skipped: the inputs are word indices")
+        notes.append(note("words_not_scaled", scaling=spec.scaling))
 
     def to_indices(text: Any, label: Any) -> tuple[Any, Any]:
         return tf.cast(vectorize(text), tf.int32), label

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from nnbench.core.data.arrays import DEFAULT_SEQUENCE_LENGTH, Source
+from nnbench.core.data.notes import note
 from nnbench.core.data.sklearn_sets import OFFLINE_PRESETS
 from nnbench.core.errors import DataError
 from nnbench.core.i18n import N_, _
@@ -116,10 +117,8 @@ def _pad(x_train: Any, x_test: Any, spec: DataSpec, notes: list[str]) -> tuple[A
     maxlen = spec.maxlen or DEFAULT_SEQUENCE_LENGTH
     if spec.num_words is None:
         vocabulary = 1 + max((max(s) for s in (*x_train, *x_test) if len(s)), default=0)
-        notes.append(f"data.num_words is not set: word indices go up to {vocabulary - 1:,}, so "
-                     f"an Embedding needs input_dim = {vocabulary:,}")
-    notes.append(f"padded/truncated every sequence to {maxlen} words (zeros at the end, as the "
-                 "TensorFlow text tutorial does)")
+        notes.append(note("num_words_unset", top=f"{vocabulary - 1:,}", dim=f"{vocabulary:,}"))
+    notes.append(note("sequences_padded", maxlen=maxlen))
     # padding="post" as in the TensorFlow tutorial; truncation keeps Keras's default ("pre").
     return (pad_sequences(x_train, maxlen=maxlen, padding="post"),
             pad_sequences(x_test, maxlen=maxlen, padding="post"))
