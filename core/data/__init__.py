@@ -18,7 +18,8 @@ importing this package stays instant.
 
 One module per kind of source: ``arrays`` (what every array source shares: the splits, scaling and
 ``LoadedData``), ``sklearn_sets``, ``keras_sets``, ``files`` (csv, npz) and ``folders`` (images,
-text). ``load_data`` here picks the loader by scheme.
+text). ``load_data`` here picks the loader by scheme. ``notes`` holds what a loader can say it did
+(English as a run's files keep it, said in the reader's language where shown).
 """
 
 from __future__ import annotations
