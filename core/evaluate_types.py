@@ -58,8 +58,8 @@ class Example:
             line = "  ".join(f"{name}={short(value)}" for name, value in self.row)
         elif self.kind == "image" and self.pixels is not None:
             shape = "x".join(str(d) for d in self.pixels.shape)
-            line = (f"image {shape}, pixel values {short(float(self.pixels.min()))}.."
-                    f"{short(float(self.pixels.max()))}")
+            line = _("image {shape}, pixel values {low}..{high}").format(
+                shape=shape, low=short(float(self.pixels.min())), high=short(float(self.pixels.max())))
         else:
             line = self.text or ""
         if self.path and self.kind != "none":
