@@ -14,6 +14,7 @@ from pathlib import PurePath
 from typing import Literal, assert_never
 
 from nnbench.core import events as ev
+from nnbench.core.data.notes import said
 from nnbench.core.format import fmt_logs, fmt_lr, fmt_seconds, fmt_shape, fmt_value
 from nnbench.core.i18n import N_, _
 from nnbench.core.system_load import starved_text
@@ -49,7 +50,7 @@ def describe(event: ev.Event) -> list[Line]:
         case ev.RunStarted():
             return _run_started(event)
         case ev.Notice():
-            return [Line("notice", printable(event.text))]
+            return [Line("notice", printable(said(event.text)))]
         case ev.EpochEnded():
             return [_epoch_ended(event)]
         case ev.LearningRateChanged():

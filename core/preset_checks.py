@@ -82,7 +82,7 @@ def _needs(kind: str, spec: catalog.Param) -> str:
     """A required layer parameter is missing: its kind, its help if it has one, what to add."""
     if spec.help:
         return _("{layer} needs '{param}' ({kind}: {help}); add {param} = ... to this layer").format(
-            layer=kind, param=spec.name, kind=spec.kind, help=spec.help)
+            layer=kind, param=spec.name, kind=spec.kind, help=_(spec.help))
     return _("{layer} needs '{param}' ({kind}); add {param} = ... to this layer").format(
         layer=kind, param=spec.name, kind=spec.kind)
 

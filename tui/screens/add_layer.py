@@ -91,7 +91,7 @@ class AddLayerScreen(Modal[str | None]):
                 options.add_option(Option(Text(group.upper(), style="bold"), disabled=True))
                 for kind in members:
                     options.add_option(Option(Text.assemble((f"  {kind.name:<24}", "bold"),
-                                                            (kind.help, "")), id=kind.name))
+                                                            (_(kind.help), "")), id=kind.name))
         else:
             matcher = Matcher(text.replace(" ", ""))
             scored = [(score(text, kind), i, kind) for i, kind in enumerate(kinds)]
@@ -99,7 +99,7 @@ class AddLayerScreen(Modal[str | None]):
             for _score, _order, kind in found:
                 name = matcher.highlight(kind.name).stylize("bold")
                 options.add_option(Option(Content.assemble(
-                    "  ", name, " " * max(1, 24 - len(kind.name)), kind.help,
+                    "  ", name, " " * max(1, 24 - len(kind.name)), _(kind.help),
                     (f"  {kind.group}", "dim")), id=kind.name))
             if not found:
                 options.add_option(Option(Text("  " + _("no layer matches '{text}'").format(

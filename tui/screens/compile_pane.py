@@ -72,7 +72,7 @@ class CompilePane(Vertical):
             yield Static(_("Metrics (space toggles)"), classes="section")
             chosen = {m.lower() for m in self.compile.metrics}
             yield MarkedSelectionList(
-                *(Selection(f"{name:<10} {help}", name, name in chosen)
+                *(Selection(f"{name:<10} {_(help)}", name, name in chosen)
                   for name, help in catalog.METRICS.items()),
                 id="metrics")
             yield Static("", id="metric-problems", classes="-empty", markup=False)

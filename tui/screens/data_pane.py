@@ -20,6 +20,7 @@ from textual.widgets import Button, Static
 from nnbench.core import catalog
 from nnbench.core.catalog import Param
 from nnbench.core.compat import Problem
+from nnbench.core.data.notes import said
 from nnbench.core.errors import NnbenchError
 from nnbench.core.events import DataInfo
 from nnbench.core.i18n import N_, _
@@ -80,7 +81,7 @@ def describe(info: DataInfo) -> str:
                      + (f": {shown}" if shown else ""))
     else:
         lines.append("  " + _("regression target (no classes)"))
-    lines.extend("  " + _("note: {note}").format(note=note) for note in info.notes)
+    lines.extend("  " + _("note: {note}").format(note=said(note)) for note in info.notes)
     return printable("\n".join(lines), newlines=True)
 
 

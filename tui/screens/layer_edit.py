@@ -47,7 +47,7 @@ class LayerEditScreen(Modal[LayerSpec | None]):
         with Vertical(classes="dialog", id="layer-dialog"):
             yield Static(title.format(number=self.position + 1, type=self.layer_spec.type),
                          classes="title", markup=False)
-            yield Static(kind.help, classes="help", markup=False)
+            yield Static(_(kind.help), classes="help", markup=False)
             with VerticalScroll(classes="form"):
                 yield LayerForm(self.layer_spec, other_names=self.other_names, id="layer-form")
             yield Static("", id="form-problem", classes="-empty", markup=False)

@@ -87,7 +87,7 @@ class ParamField(Vertical):
             value = param.default if param.default in param.choices else param.choices[0]
         self.value = value
         self._label = label or param.name
-        self._help = param.help if help is None else help
+        self._help = _(param.help) if help is None else help
         self._choice_help = choice_help or {}
         self._placeholder = placeholder
         self._parse = parse or parser_for(param.kind, param.name, required=param.required)
@@ -167,7 +167,7 @@ class ParamField(Vertical):
         elif self.problem:
             text = "✗ " + self.problem
         else:
-            text = self._choice_help.get(self.value, "") if self._choice_help else self._help
+            text = _(self._choice_help.get(self.value, "")) if self._choice_help else self._help
         note.update(text)
         note.set_class(not text, "-empty")
         self.set_class(self.reason is not None, "-invalid")
