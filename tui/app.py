@@ -368,6 +368,11 @@ def run_app(preset: str | None, runs_dir: Path | None, *, attach: Path | None = 
         log_start = 0
     with native_stderr_to(log_path):
         terminal = sys.stderr  # the real terminal: fd 2 itself now goes to the log file
+        # Which graphics protocol the terminal has, asked before Textual owns stdin (only where
+        # the terminal names itself as one that may have it: tui/widgets/graphics.py).
+        from nnbench.tui.widgets.graphics import ask_terminal
+
+        ask_terminal()
         app = open_app(preset, runs_dir=runs_dir or default_runs_dir(), log_path=log_path,
                        log_start=log_start, driver_class=terminal_driver(terminal), attach=attach)
         # A crash's traceback must reach the person, not the log file.
