@@ -30,7 +30,7 @@ class SessionView:
         """Show the whole working preset again (opened, or a change undone)."""
         app = self.app
         main = app.main
-        for pane in (main.build_pane, main.compile_pane, main.fit_pane, main.data_pane):
+        for pane in main.preset_panes():
             pane.show_preset(app.preset)
         self.show_loaded()
         app.update_title()
@@ -44,7 +44,7 @@ class SessionView:
         build = main.build_pane
         app.problems = problems(app.preset, app.data_info, build.output_shape)
         shown: set[str] = set()
-        for pane in (main.compile_pane, main.fit_pane, main.data_pane):
+        for pane in main.preset_panes()[1:]:
             shown |= pane.show_problems(app.problems)
         build.show_problems([p for p in app.problems if p.key not in shown])
 
@@ -53,6 +53,8 @@ class SessionView:
         main = self.app.main
         session = self.app.session
         main.build_pane.set_data_info(session.data_info)
+        if not main.panes_ready:
+            return  # the Fit and Data panes read it as they mount
         main.fit_pane.set_training_samples(session.training_samples)
         main.data_pane.show_loaded(session.data_info, split_as_loaded=session.split_as_loaded)
 

@@ -78,13 +78,26 @@ class MainScreen(Screen[None]):
         self.log_path = log_path
         self.log_start = log_start
 
+    defer_panes: bool | None = None
+    """Compose the Compile, Fit and Data tabs after the first frame (None: unless headless).
+    Their ~320 fields are most of the screen's widgets: styling them first kept the tab bar off
+    the screen for over a second. A headless app (tests, screenshots) has nobody waiting on a
+    first frame and composes everything at once, so a pilot finds every pane."""
+
+    DEFERRED = ("compile", "fit", "data")
+    DEFER_SECONDS = 0.5
+
     def compose(self) -> ComposeResult:
         self._classes_for_size()
+        self.deferring = (not self.app.is_headless if self.defer_panes is None
+                          else self.defer_panes)
+        self._mounted: set[str] = set() if self.deferring else set(self.DEFERRED)
         yield Header(icon="≡")
         with TabbedContent(initial="build", id="tabs"):
             for number, (tab_id, title) in enumerate(TABS.items(), start=1):
                 with TabPane(f"{number} {_(title)}", id=tab_id):
-                    yield self._pane(tab_id)
+                    if not (self.deferring and tab_id in self.DEFERRED):
+                        yield self._pane(tab_id)
         yield StatusLine(id="status")
         yield Footer(id="footer", compact=True)
         yield TooSmall()
@@ -117,8 +130,63 @@ class MainScreen(Screen[None]):
                        *self._get_breakpoint_classes(height, app.VERTICAL_BREAKPOINTS or []),
                        update=False)
 
+    async def _mount_deferred(self) -> None:
+        """The Compile, Fit and Data panes, one a frame, half a second after the first frame
+        (the Runs list or a key pressed at once goes first). Each composes the working preset;
+        after the last, the data loaded and every problem are shown at their fields."""
+        missing = [tab for tab in self.DEFERRED if tab not in self._mounted]
+        if missing:
+            await self._mount_pane(missing[0])
+        if len(missing) > 1:
+            self.call_after_refresh(self._mount_deferred)
+
+    async def _mount_pane(self, tab_id: str) -> None:
+        if tab_id in self._mounted:
+            return
+        self._mounted.add(tab_id)
+        await self.query_one(f"TabPane#{tab_id}").mount(self._pane(tab_id))
+        if not self._mounted.issuperset(self.DEFERRED):
+            return
+        self.deferring = False
+        view = self.app.session_view  # type: ignore[attr-defined]
+        view.show_loaded()
+        self.app.call_after_refresh(view.check_compatibility)  # once their fields are built
+
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        tab_id = event.pane.id or ""
+        if self.deferring and tab_id in self.DEFERRED and tab_id not in self._mounted:
+            await self._mount_pane(tab_id)  # wanted now: this one before the rest
+            if self.focused is None or isinstance(self.focused, Tabs):
+                self.focus_tab(tab_id)
+
+    asked_tab: str | None = None
+    """A tab shown by a key pressed as the app started (Ctrl+R, a tab's number), before the
+    screen was mounted: see ``on_mount``."""
+
     def on_mount(self) -> None:
-        self.query_one(LayerStack).focus()
+        # Keys are handled by the app while this screen is still mounting: a Ctrl+R pressed
+        # as the first frame comes has shown Train already. Focusing the layer stack then would
+        # switch back to Build (TabbedContent shows the tab of whatever is focused), and the
+        # tab strip's own first activation of its initial tab comes after the key too. So the
+        # stack is focused only if no tab was asked for, and an asked-for tab is shown again
+        # once the first frame is drawn.
+        if self.asked_tab is None:
+            self.query_one(LayerStack).focus()
+        self.call_after_refresh(self._keep_asked_tab)
+        if self.deferring:
+            self.set_timer(self.DEFER_SECONDS, self._mount_deferred)
+
+    @property
+    def panes_ready(self) -> bool:
+        """Every tab's pane is mounted (see ``defer_panes``)."""
+        return not self.deferring
+
+    def _keep_asked_tab(self) -> None:
+        self.started = True
+        tab = self.asked_tab
+        if tab is not None and self.query_one(TabbedContent).active != tab:
+            self.query_one(TabbedContent).active = tab
+            self.focus_tab(tab)
 
     def on_screen_resume(self) -> None:
         # A dialog closed and the widget focused before it is gone (or hidden): stay on the
@@ -129,6 +197,8 @@ class MainScreen(Screen[None]):
     def focus_tab(self, tab: str) -> None:
         """Focus the tab's first control unless it is a text field: there, the next number key
         would be typed instead of switching tabs. The tab strip keeps them working."""
+        if not getattr(self, "started", False):
+            self.asked_tab = tab
         pane = self.query_one(f"TabPane#{tab}")
         first = next((w for w in pane.query("*") if w.focusable), None)
         if first is not None and not isinstance(first, Input):
@@ -176,6 +246,8 @@ class MainScreen(Screen[None]):
         return found
 
     def _field_of(self, tab: str, key: str) -> ParamField | None:
+        if not self.panes_ready:
+            return None
         if tab == "compile":
             field_id = {"compile.loss": "loss", "compile.optimizer": "optimizer"}.get(key)
             return self.compile_pane.query_one(f"#{field_id}", ParamField) if field_id else None
@@ -193,6 +265,8 @@ class MainScreen(Screen[None]):
     def refused_values(self) -> list[Refusal]:
         """Every Compile, Fit and Data field in use that shows a value it refused."""
         found: list[Refusal] = []
+        if not self.panes_ready:
+            return found  # nothing typed in them yet: they are not on the screen
         for tab, pane in (("compile", self.compile_pane), ("fit", self.fit_pane),
                           ("data", self.data_pane)):
             for field in pane.query(ParamField):
@@ -202,6 +276,13 @@ class MainScreen(Screen[None]):
         if self.data_pane.problem:
             found.append(Refusal("data", None, f"{_(TABS['data'])}: {self.data_pane.problem}"))
         return found
+
+    def preset_panes(self) -> list[Any]:
+        """The panes that edit the preset and are mounted: Build first, then Compile, Fit and
+        Data once they are (see ``defer_panes``)."""
+        if not self.panes_ready:
+            return [self.build_pane]
+        return [self.build_pane, self.compile_pane, self.fit_pane, self.data_pane]
 
     @property
     def build_pane(self) -> BuildPane:
