@@ -15,6 +15,7 @@ from nnbench.core import catalog
 from nnbench.core.compat import output_problem
 from nnbench.core.errors import ModelError, PresetError, did_you_mean, one_of
 from nnbench.core.events import ModelSummary, SummaryRow
+from nnbench.core.i18n import N_, _
 from nnbench.core.names import (
     INPUT_NAME,
     auto_names,
@@ -71,8 +72,9 @@ def _kwargs(layer: LayerSpec, index: int) -> dict[str, Any]:
     for key, value in layer.params.items():
         if key not in allowed:
             raise PresetError(
-                f"{layer.type} has no parameter '{key}'; its parameters are "
-                f"{', '.join(sorted(allowed))}." + did_you_mean(key, allowed),
+                _("{layer} has no parameter '{key}'; its parameters are {allowed}.").format(
+                    layer=layer.type, key=key, allowed=", ".join(sorted(allowed)))
+                + did_you_mean(key, allowed),
                 key=f"model.layers[{index}].{key}",
             )
         problem = _signature_problem(allowed[key], value)
@@ -89,20 +91,24 @@ def _signature_problem(default: Any, value: Any) -> str | None:
     if isinstance(default, bool):
         if not isinstance(value, bool):
             quoted = isinstance(value, str) and value.strip().lower() in ("true", "false")
-            return f"must be true or false, not {value!r}" + (
-                f" (write {value.strip().lower()} without quotes)" if quoted else "")
+            if quoted:
+                return _("must be true or false, not {value} (write {word} without quotes)").format(
+                    value=repr(value), word=value.strip().lower())
+            return _("must be true or false, not {value}").format(value=repr(value))
     elif isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int):
-            return f"must be a whole number, not {value!r}"
+            return _("must be a whole number, not {value}").format(value=repr(value))
     elif isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-            return f"must be a number, not {value!r}"
+            return _("must be a number, not {value}").format(value=repr(value))
     elif isinstance(default, tuple):
         items = value if isinstance(value, list) else [value]
         if not items or not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
-            return f"must be a whole number or a list of them, e.g. [3, 3], not {value!r}"
+            return _("must be a whole number or a list of them, e.g. [3, 3], not {value}").format(
+                value=repr(value))
     elif isinstance(default, str) and not isinstance(value, (str, dict)):
-        return f"must be text in quotes (e.g. {default!r}), not {value!r}"
+        return _("must be text in quotes (e.g. {example}), not {value}").format(
+            example=repr(default), value=repr(value))
     return None
 
 
@@ -140,8 +146,8 @@ def _call_layer(keras: Any, layer: LayerSpec, index: int, inputs: list[Any], nam
     try:
         keras_layer = getattr(keras.layers, layer.type)(**kwargs)
     except (TypeError, ValueError) as exc:
-        raise ModelError(f"layer {index + 1} ({layer.type}): {_first_line(exc)}",
-                         layer_index=index) from None
+        raise ModelError(_("layer {n} ({layer}): {reason}").format(
+            n=index + 1, layer=layer.type, reason=_first_line(exc)), layer_index=index) from None
     kind = catalog.LAYERS[layer.type]
     if len(inputs) == 1:
         try:
@@ -149,34 +155,38 @@ def _call_layer(keras: Any, layer: LayerSpec, index: int, inputs: list[Any], nam
         except (TypeError, ValueError, OverflowError):
             weights = 0
         if weights > catalog.MAX_WEIGHTS:
-            raise ModelError(f"layer {index + 1} ({layer.type}) would have {weights:,} weights, more "
-                             f"than nnbench builds ({catalog.MAX_WEIGHTS:,}); make it smaller "
-                             "(fewer units or filters), or shrink its input", layer_index=index)
+            raise ModelError(_("layer {n} ({layer}) would have {weights} weights, more than "
+                               "nnbench builds ({most}); make it smaller (fewer units or "
+                               "filters), or shrink its input").format(
+                n=index + 1, layer=layer.type, weights=f"{weights:,}",
+                most=f"{catalog.MAX_WEIGHTS:,}"), layer_index=index)
     try:
         if kind.merges:
             if len(inputs) < 2:
-                raise ModelError(f"layer {index + 1} ({layer.type}) merges several layers: list them "
-                                 "in inputs = [\"a\", \"b\"]", layer_index=index)
+                raise ModelError(_("layer {n} ({layer}) merges several layers: list them in "
+                                   "inputs = [\"a\", \"b\"]").format(n=index + 1, layer=layer.type),
+                                 layer_index=index)
             return keras_layer, keras_layer(inputs)
         if len(inputs) != 1:
-            raise ModelError(f"layer {index + 1} ({layer.type}) takes one input, got {len(inputs)}",
-                             layer_index=index)
+            raise ModelError(_("layer {n} ({layer}) takes one input, got {count}").format(
+                n=index + 1, layer=layer.type, count=len(inputs)), layer_index=index)
         return keras_layer, keras_layer(inputs[0])
     except ModelError:
         raise
     except Exception as exc:  # Keras raises many kinds for impossible shapes
-        shape = format_shape(inputs[0].shape) if len(inputs) == 1 else "several inputs"
+        shape = format_shape(inputs[0].shape) if len(inputs) == 1 else _("several inputs")
         hint = _shape_hint(layer.type, inputs[0].shape) if len(inputs) == 1 else ""
-        raise ModelError(f"layer {index + 1} ({layer.type}) cannot take input {shape}: "
-                         f"{hint or _first_line(exc)}", layer_index=index) from None
+        raise ModelError(_("layer {n} ({layer}) cannot take input {shape}: {reason}").format(
+            n=index + 1, layer=layer.type, shape=shape, reason=hint or _first_line(exc)),
+            layer_index=index) from None
 
 
 # Axes per sample (after the batch axis) that layers of these kinds work on.
 _SAMPLE_AXES = {
     **dict.fromkeys(("Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
-                     "GlobalMaxPooling2D"), (3, "images: (height, width, channels)")),
+                     "GlobalMaxPooling2D"), (3, N_("images: (height, width, channels)"))),
     **dict.fromkeys(("Conv1D", "MaxPooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D",
-                     "SimpleRNN", "LSTM", "GRU"), (2, "sequences: (steps, features)")),
+                     "SimpleRNN", "LSTM", "GRU"), (2, N_("sequences: (steps, features)"))),
 }
 
 
@@ -189,12 +199,14 @@ def _shape_hint(layer_type: str, shape: Any) -> str:
     if have == axes:
         return ""
     if axes == 3:
-        fix = ("add a Reshape before it (e.g. target_shape = [8, 8, 1] for 64 pixels)" if have == 1
-               else "add a Reshape before it to give each sample (height, width, channels)")
+        fix = (_("add a Reshape before it (e.g. target_shape = [8, 8, 1] for 64 pixels)")
+               if have == 1 else
+               _("add a Reshape before it to give each sample (height, width, channels)"))
     else:
-        fix = ("add an Embedding (word indices) or a Reshape (e.g. target_shape = [steps, 1]) "
-               "before it" if have == 1 else "add a Reshape before it to (steps, features)")
-    return f"{layer_type} works on {what}, {axes} axes per sample, but gets {have}; {fix}"
+        fix = (_("add an Embedding (word indices) or a Reshape (e.g. target_shape = [steps, 1]) "
+                 "before it") if have == 1 else _("add a Reshape before it to (steps, features)"))
+    return _("{layer} works on {what}, {axes} axes per sample, but gets {have}; {fix}").format(
+        layer=layer_type, what=_(what), axes=axes, have=have, fix=fix)
 
 
 
@@ -214,12 +226,13 @@ def build_model(spec: ModelSpec, input_shape: tuple[int | None, ...] | None = No
     rows = rows if rows is not None else []
     layers = list(spec.layers)
     if not layers:
-        raise ModelError("the model has no layers; add one (an Input, then Dense layers)")
+        raise ModelError(_("the model has no layers; add one (an Input, then Dense layers)"))
     names = auto_names(spec)
     scoped = keras_names(names, [layer.type for layer in layers])
     for i, layer in enumerate(layers):
         if layer.type == "Input" and i > 0:
-            raise ModelError(f"layer {i + 1}: Input can only be the first layer", layer_index=i)
+            raise ModelError(_("layer {n}: Input can only be the first layer").format(n=i + 1),
+                             layer_index=i)
     model_input = current = _model_input(keras, layers[0], input_shape, scoped)
     offset = 1 if layers[0].type == "Input" else 0
     if offset:
@@ -247,22 +260,25 @@ def _model_input(keras: Any, first: LayerSpec, input_shape: tuple[int | None, ..
     data's sample shape), else one of the data's shape."""
     if first.type != "Input":
         if input_shape is None:
-            raise ModelError("the input shape is unknown: add an Input layer first (e.g. shape = "
-                             "[64]) or load the data so nnbench can read it", layer_index=0)
+            raise ModelError(_("the input shape is unknown: add an Input layer first (e.g. shape "
+                               "= [64]) or load the data so nnbench can read it"), layer_index=0)
         return keras.Input(shape=tuple(input_shape), name=unused_name(INPUT_NAME, scoped))
     shape = first.params.get("shape")
     if shape is None:
-        raise PresetError("Input needs a shape, e.g. shape = [28, 28]", key="model.layers[0].shape")
+        raise PresetError(_("Input needs a shape, e.g. shape = [28, 28]"),
+                          key="model.layers[0].shape")
     try:
         tensor = keras.Input(shape=_shape(shape), name=scoped[0])
     except (TypeError, ValueError, OverflowError) as exc:
-        raise PresetError(f"bad Input shape {shape!r}: {_first_line(exc)}",
+        raise PresetError(_("bad Input shape {shape}: {reason}").format(
+            shape=repr(shape), reason=_first_line(exc)),
                           key="model.layers[0].shape") from None
     if input_shape is not None and not _shapes_agree(tuple(tensor.shape[1:]), tuple(input_shape)):
         raise ModelError(
-            f"layer 1 (Input) takes samples of shape {format_shape(tensor.shape[1:])} but the "
-            f"data's samples have shape {format_shape(input_shape)}; set its shape to "
-            f"{list(input_shape)}", layer_index=0)
+            _("layer 1 (Input) takes samples of shape {declared} but the data's samples have "
+              "shape {actual}; set its shape to {fix}").format(
+                declared=format_shape(tensor.shape[1:]), actual=format_shape(input_shape),
+                fix=list(input_shape)), layer_index=0)
     return tensor
 
 
@@ -270,8 +286,9 @@ def _layer_inputs(layer: LayerSpec, i: int, by_name: dict[str, Any]) -> list[Any
     """The tensors of the earlier layers ``layer.inputs`` names (layer ``i`` of the stack)."""
     missing = [n for n in layer.inputs if n not in by_name]
     if missing:
-        raise ModelError(f"layer {i + 1} ({layer.type}): no earlier layer named "
-                         f"{missing[0]!r}; use {one_of(by_name) if by_name else 'a name'}",
+        raise ModelError(_("layer {n} ({layer}): no earlier layer named {name}; use {names}").format(
+            n=i + 1, layer=layer.type, name=repr(missing[0]),
+            names=one_of(by_name) if by_name else _("a name")),
                          layer_index=i)
     return [by_name[n] for n in layer.inputs]
 
