@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 from collections.abc import Iterator
@@ -91,9 +92,13 @@ def pytest_configure(config: pytest.Config) -> None:
 async def settle(app: Any) -> None:
     """Wait for the app's workers to finish — all but the Runs view's folder watcher, which
     lives as long as the view (``app.workers.wait_for_complete()`` would wait forever)."""
-    others = [w for w in app.workers if w.group != "runs"]
-    if others:  # an empty list means "all of them" to Textual
-        await app.workers.wait_for_complete(others)
+    from textual.worker import WorkerCancelled
+
+    for worker in [w for w in app.workers if w.group != "runs"]:
+        # Cancelled: superseded by a newer exclusive one (a re-check after a load), in this list
+        # too. A worker that failed still raises WorkerFailed here, as it should.
+        with contextlib.suppress(WorkerCancelled):
+            await worker.wait()
 
 
 LONGEST_FIRST = ("test_detach.py", "test_export_reproduces.py", "test_tui_runs.py",
