@@ -21,6 +21,7 @@ import numpy as np
 from nnbench.core.data.arrays import LoadedData
 from nnbench.core.data.readable import cached_word_index, decode_sequence, feature_names
 from nnbench.core.events import DataInfo
+from nnbench.core.i18n import _
 from nnbench.core.preset import DataSpec
 
 MAX_PICTURES = 64
@@ -95,9 +96,9 @@ def build_preview(loaded: LoadedData, spec: DataSpec) -> DataPreview:
     if preview.kind == "images":
         preview.pictures = _pictures(_as_images(x, spec), y, names)
         if spec.scaling == "standardize":
-            preview.notes.append("the pictures are drawn as the model sees them: standardized "
-                                 "pixel by pixel, so their background is not flat "
-                                 "(data.scaling = \"divide255\" keeps pictures as they are)")
+            preview.notes.append(_("the pictures are drawn as the model sees them: standardized "
+                                   "pixel by pixel, so their background is not flat "
+                                   "(data.scaling = \"divide255\" keeps pictures as they are)"))
     elif preview.kind == "text":
         preview.texts = _texts(x, y, names, spec, preview.notes)
     else:
@@ -193,9 +194,10 @@ def _texts(x: np.ndarray, y: np.ndarray, names: list[str] | None, spec: DataSpec
     chosen = _spread(y, MAX_TEXTS)
     index = cached_word_index(spec.target_name) if spec.scheme == "keras" else None
     if index is None:
-        notes.append(f"{spec.source}: the word index ({spec.target_name}_word_index.json) is not "
-                     "in the Keras cache, so samples show as word indices; "
-                     f"keras.datasets.{spec.target_name}.get_word_index() downloads it once")
+        notes.append(_("{source}: the word index ({name}_word_index.json) is not in the Keras "
+                       "cache, so samples show as word indices; keras.datasets.{name}."
+                       "get_word_index() downloads it once").format(source=spec.source,
+                                                                   name=spec.target_name))
         return [(_label(y[i], names), " ".join(str(int(v)) for v in x[i] if v)) for i in chosen]
     return [(_label(y[i], names), decode_sequence(x[i], index)) for i in chosen]
 
@@ -236,8 +238,8 @@ def _folder_preview(loaded: LoadedData, spec: DataSpec,
                                    [len(_files(root / "test" / n, suffixes)) for n in names]))
     preview = DataPreview(info, spec.scheme, splits, names)
     if info.val_samples:
-        preview.notes.append("class counts are the files in each class folder: Keras picks the "
-                             "validation files from them at random")
+        preview.notes.append(_("class counts are the files in each class folder: Keras picks the "
+                               "validation files from them at random"))
     picked = _round_robin(files, MAX_PICTURES if spec.scheme == "images" else MAX_TEXTS)
     if spec.scheme == "images":
         preview.pictures = _folder_pictures(picked, spec, preview.notes)
@@ -282,7 +284,8 @@ def _folder_pictures(picked: list[tuple[str, Path]], spec: DataSpec,
                                        expand_animations=False)
             image = tf.image.resize(image, (PICTURE_SIDE, PICTURE_SIDE), antialias=True)
         except (tf.errors.OpError, ValueError) as exc:
-            notes.append(f"{path}: not a readable image ({' '.join(str(exc).split())[:120]})")
+            notes.append(_("{path}: not a readable image ({reason})").format(
+                path=path, reason=" ".join(str(exc).split())[:120]))
             continue
         pictures.append(Picture(to_rgb(image.numpy(), 0.0, 255.0), label))
     return pictures

@@ -20,6 +20,11 @@ from nnbench.tui.screens.modal import Modal
 
 GROUP_ORDER = ("core", "reshaping", "regularization", "normalization", "preprocessing",
                "convolution", "pooling", "recurrent", "merging")
+GROUP_TITLE = {"core": N_("CORE"), "reshaping": N_("RESHAPING"),
+               "regularization": N_("REGULARIZATION"), "normalization": N_("NORMALIZATION"),
+               "preprocessing": N_("PREPROCESSING"), "convolution": N_("CONVOLUTION"),
+               "pooling": N_("POOLING"), "recurrent": N_("RECURRENT"), "merging": N_("MERGING")}
+"""A catalog group's heading in the list (the group itself is the catalog's key)."""
 
 
 INITIALS_BONUS = 100.0
@@ -88,7 +93,8 @@ class AddLayerScreen(Modal[str | None]):
         options.clear_options()
         if not text.strip():
             for group, members in groupby(kinds, key=lambda k: k.group):
-                options.add_option(Option(Text(group.upper(), style="bold"), disabled=True))
+                options.add_option(Option(Text(_(GROUP_TITLE.get(group, group.upper())),
+                                                style="bold"), disabled=True))
                 for kind in members:
                     options.add_option(Option(Text.assemble((f"  {kind.name:<24}", "bold"),
                                                             (_(kind.help), "")), id=kind.name))
@@ -100,7 +106,8 @@ class AddLayerScreen(Modal[str | None]):
                 name = matcher.highlight(kind.name).stylize("bold")
                 options.add_option(Option(Content.assemble(
                     "  ", name, " " * max(1, 24 - len(kind.name)), _(kind.help),
-                    (f"  {kind.group}", "dim")), id=kind.name))
+                    (f"  {_(GROUP_TITLE.get(kind.group, kind.group)).lower()}", "dim")),
+                    id=kind.name))
             if not found:
                 options.add_option(Option(Text("  " + _("no layer matches '{text}'").format(
                     text=printable(text)), style="dim"), disabled=True))
