@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from nnbench.core.errors import NnbenchError, TrainingError
-from nnbench.core.i18n import N_
+from nnbench.core.i18n import N_, _
 from nnbench.core.preset import Preset
 
 START_LR = 1e-7
@@ -136,8 +136,9 @@ def lr_range_test(preset: Preset, *, start: float = START_LR, end: float = END_L
     from nnbench.core.training import Trainer
 
     if not (0 < start < end) or steps < 3:
-        raise NnbenchError(f"the range test needs 0 < start < end and 3 steps or more, not "
-                           f"start {start}, end {end}, {steps} steps")
+        raise NnbenchError(_("the range test needs 0 < start < end and 3 steps or more, not "
+                             "start {start}, end {end}, {steps} steps").format(
+            start=start, end=end, steps=steps))
     prepared = Trainer(preset)._prepare()  # the Trainer's data, labels, model and compile
     model, data = prepared.model, prepared.data
     batches = _batches(data, preset.fit.batch_size, preset.fit.seed)
@@ -166,8 +167,9 @@ def lr_range_test(preset: Preset, *, start: float = START_LR, end: float = END_L
             ended = "diverged"
             break
     if not points:
-        raise TrainingError("the loss was not finite from the first batch, even at learning rate "
-                            f"{start:g}; scale the data (data.scaling = \"standardize\")")
+        raise TrainingError(_("the loss was not finite from the first batch, even at learning "
+                              "rate {rate}; scale the data (data.scaling = \"standardize\")").format(
+            rate=f"{start:g}"))
     index = suggest([p.learning_rate for p in points], [p.smoothed for p in points])
     current = preset.compile.optimizer.params.get("learning_rate")
     return LrFindResult(points, index, ended,
@@ -222,10 +224,11 @@ def find_in_process(preset: Preset, *, on_point: Callable[[LrPoint], None] | Non
         stderr = child.stderr.read().decode("utf-8", "replace") if child.stderr else ""
         child.wait()
     if stop is not None and stop.is_set():
-        raise NnbenchError("the learning-rate finder was stopped", title=N_("Stopped"))
+        raise NnbenchError(_("the learning-rate finder was stopped"), title=N_("Stopped"))
     if answer is None:
         last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {child.returncode}"
-        raise TrainingError(f"the learning-rate finder ended without an answer: {last}")
+        raise TrainingError(_("the learning-rate finder ended without an answer: {last}").format(
+            last=last))
     if "error" in answer:
         raise NnbenchError(answer["error"], title=answer.get("title") or "Learning-rate finder")
     return result_from_dict(answer["result"])
