@@ -20,13 +20,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nnbench.core.errors import NnbenchError
-from nnbench.core.i18n import N_
+from nnbench.core.i18n import N_, _
 
 STRATEGIES = ("default", "one_device", "mirrored", "multi_worker")
 PEER_TIMEOUT_ENV = "NNBENCH_PEER_TIMEOUT"
 """Seconds a multi_worker run waits for every worker to join before it gives up (default 120)."""
 DEFAULT_PEER_TIMEOUT = 120.0
 
+
+TF_CONFIG_EXAMPLE = ('{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+                     '"task": {"type": "worker", "index": 0}}')
+"""What a valid TF_CONFIG looks like, as the errors show it."""
 
 class DistributeError(NnbenchError):
     """A strategy, device or cluster setting this machine cannot honour."""
@@ -88,16 +92,16 @@ def place(fit: Any, *, on_timeout: Callable[[str], None] | None = None) -> Place
 
     problem = fit_problem(fit.strategy, list(fit.devices))  # a form may set one field at a time
     if problem:
-        raise DistributeError(f"fit: {problem}")
+        raise DistributeError(_("fit: {problem}").format(problem=problem))
     if fit.strategy == "multi_worker":
         placement = _multi_worker(tf, on_timeout)
     else:
         placement = _one_host(tf, fit.strategy, list(fit.devices))
     if fit.mixed_precision and not any("GPU" in d.upper() for d in placement.devices):
-        raise DistributeError(
-            "fit.mixed_precision: mixed_float16 needs a GPU and this run trains on "
-            f"{', '.join(_short(d) for d in placement.devices)} only (on a CPU float16 is slower, "
-            "not faster); set mixed_precision = false")
+        raise DistributeError(_(
+            "fit.mixed_precision: mixed_float16 needs a GPU and this run trains on {devices} only "
+            "(on a CPU float16 is slower, not faster); set mixed_precision = false").format(
+            devices=", ".join(_short(d) for d in placement.devices)))
     return placement
 
 
@@ -112,11 +116,11 @@ def _one_host(tf: Any, kind: str, devices: list[str]) -> Placement:
     for name in devices:
         parsed = _parse_device(name)
         if parsed not in logical:
-            seen = ", ".join(f"{k[0]}:{k[1]}" for k in sorted(k for k in logical if k)) or "none"
-            raise DistributeError(
-                f"fit.devices: no {parsed[0] if parsed else ''}:{parsed[1] if parsed else ''} on "
-                f"this machine (TensorFlow sees {seen}); name one of those, or `nnbench devices` "
-                "lists them")
+            seen = ", ".join(f"{k[0]}:{k[1]}" for k in sorted(k for k in logical if k)) or _("none")
+            raise DistributeError(_(
+                "fit.devices: no {device} on this machine (TensorFlow sees {seen}); name one of "
+                "those, or `nnbench devices` lists them").format(
+                device=f"{parsed[0] if parsed else ''}:{parsed[1] if parsed else ''}", seen=seen))
         wanted.append(logical[parsed])
     gpus = [name for key, name in logical.items() if key and key[0] == "GPU"]
     if kind == "one_device":
@@ -135,30 +139,33 @@ def read_tf_config(text: str) -> dict[str, Any]:
     try:
         config = json.loads(text)
     except ValueError as exc:
-        raise DistributeError(f"TF_CONFIG is not valid JSON ({exc}); set it to e.g. "
-                              '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-                              '"task": {"type": "worker", "index": 0}}') from None
+        raise DistributeError(_("TF_CONFIG is not valid JSON ({reason}); set it to e.g. "
+                                "{example}").format(reason=exc, example=TF_CONFIG_EXAMPLE)) from None
     cluster = config.get("cluster") if isinstance(config, dict) else None
     if not isinstance(cluster, dict) or not cluster:
-        raise DistributeError('TF_CONFIG has no "cluster" table of jobs, e.g. '
-                              '"cluster": {"worker": ["host1:12345", "host2:12345"]}')
+        raise DistributeError(_('TF_CONFIG has no "cluster" table of jobs, e.g. {example}').format(
+            example='"cluster": {"worker": ["host1:12345", "host2:12345"]}'))
     for job, addresses in cluster.items():
         if not isinstance(addresses, list) or not addresses:
-            raise DistributeError(f'TF_CONFIG: cluster "{job}" must be a list of "host:port"')
+            raise DistributeError(_('TF_CONFIG: cluster "{job}" must be a list of "host:port"').format(
+                job=job))
         for address in addresses:
             host, sep, port = str(address).rpartition(":")
             if not isinstance(address, str) or not sep or not host or not port.isdigit():
-                raise DistributeError(f'TF_CONFIG: cluster "{job}" has {address!r}, not "host:port"')
+                raise DistributeError(_('TF_CONFIG: cluster "{job}" has {address}, not "host:port"'
+                                        ).format(job=job, address=repr(address)))
     task = config.get("task")
     if not isinstance(task, dict) or task.get("type") not in cluster:
-        raise DistributeError('TF_CONFIG needs "task": {"type": J, "index": N} with J one of '
-                              f"the cluster's jobs ({', '.join(cluster)})")
+        raise DistributeError(_("TF_CONFIG needs {task} with J one of the cluster's jobs "
+                                "({jobs})").format(task='"task": {"type": J, "index": N}',
+                                                   jobs=", ".join(cluster)))
     index = task.get("index")
     if isinstance(index, bool) or not isinstance(index, int) or not \
             0 <= index < len(cluster[task["type"]]):
-        raise DistributeError(f'TF_CONFIG: task index {index!r} is not one of the '
-                              f'{len(cluster[task["type"]])} "{task["type"]}" addresses (0 to '
-                              f'{len(cluster[task["type"]]) - 1})')
+        raise DistributeError(_('TF_CONFIG: task index {index} is not one of the {n} "{job}" '
+                                'addresses (0 to {last})').format(
+            index=repr(index), n=len(cluster[task["type"]]), job=task["type"],
+            last=len(cluster[task["type"]]) - 1))
     return config
 
 
@@ -176,10 +183,10 @@ def _multi_worker(tf: Any, on_timeout: Callable[[str], None] | None) -> Placemen
         task_type, index = "worker", int(os.environ["SLURM_PROCID"])
         chief, counts = index == 0, {"worker": int(os.environ.get("SLURM_NTASKS", "1"))}
     else:
-        raise DistributeError(
+        raise DistributeError(_(
             'fit.strategy = "multi_worker" needs a cluster: set TF_CONFIG in each worker\'s '
             "environment, or start the workers under Slurm with srun; for one machine use "
-            '"mirrored"')
+            '"mirrored"'))
     timeout = _peer_timeout()
     _configure_coordination(resolver, timeout)
     with _watchdog(timeout, counts, on_timeout):
@@ -199,16 +206,18 @@ def _peer_timeout() -> float:
     try:
         return float(text) if text else DEFAULT_PEER_TIMEOUT
     except ValueError:
-        raise DistributeError(f"{PEER_TIMEOUT_ENV}={text!r} is not a number of seconds") from None
+        raise DistributeError(_("{setting} is not a number of seconds").format(
+            setting=f"{PEER_TIMEOUT_ENV}={text!r}")) from None
 
 
 def _peers_message(timeout: float, counts: dict[str, int], detail: str = "") -> str:
     total = sum(counts.values())
     first = detail.strip().splitlines()[0] if detail.strip() else ""
-    return (f"the {total} workers of the cluster did not all join within {timeout:g} s"
-            + (f" ({first})" if first else "") + "; start every worker (same TF_CONFIG cluster, "
-            f"its own task index), check the hosts and ports are reachable, or raise "
-            f"{PEER_TIMEOUT_ENV}")
+    joined = _("the {n} workers of the cluster did not all join within {seconds} s").format(
+        n=total, seconds=f"{timeout:g}")
+    return (joined + (f" ({first})" if first else "") + "; " + _(
+        "start every worker (same TF_CONFIG cluster, its own task index), check the hosts and "
+        "ports are reachable, or raise {setting}").format(setting=PEER_TIMEOUT_ENV))
 
 
 def _configure_coordination(resolver: Any, timeout: float) -> None:
@@ -298,11 +307,13 @@ def check_jit(fit: Any, model: Any) -> None:
     """Keras quietly turns XLA off where it can't compile (it only warns): refuse instead."""
     if not fit.jit_compile or getattr(model, "jit_compile", False):
         return
-    why = ("fit.seed is set, and TensorFlow's deterministic ops are not all XLA-compilable; "
-           "remove seed or" if fit.seed is not None else
-           "Keras can't XLA-compile this model here (a layer without XLA, or deterministic ops "
-           "turned on by an earlier seeded run in this process);")
-    raise DistributeError(f"fit.jit_compile: XLA can't be used here: {why} set jit_compile = false")
+    if fit.seed is not None:
+        raise DistributeError(_("fit.jit_compile: XLA can't be used here: fit.seed is set, and "
+                                "TensorFlow's deterministic ops are not all XLA-compilable; "
+                                "remove seed or set jit_compile = false"))
+    raise DistributeError(_("fit.jit_compile: XLA can't be used here: Keras can't XLA-compile this "
+                            "model here (a layer without XLA, or deterministic ops turned on by an "
+                            "earlier seeded run in this process); set jit_compile = false"))
 
 
 def describe(placement: Placement) -> str:
