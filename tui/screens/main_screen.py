@@ -10,6 +10,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, TabbedContent, TabPane, Tabs
 
@@ -154,11 +155,20 @@ class MainScreen(Screen[None]):
 
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         tab_id = event.pane.id or ""
-        if self.deferring and tab_id in self.DEFERRED and tab_id not in self._mounted:
+        if not self.deferring:
+            return
+        if tab_id not in self.DEFERRED:
+            if tab_id != "build" and self._defer_timer is not None:
+                self._defer_timer.reset()  # the Runs list (say) is drawn first, not fought
+            return
+        if tab_id not in self._mounted:
             await self._mount_pane(tab_id)  # wanted now: this one before the rest
-            if self.focused is None or isinstance(self.focused, Tabs):
-                self.focus_tab(tab_id)
+            pane = self.query_one(f"TabPane#{tab_id}")
+            still_here = self.query_one(TabbedContent).active == tab_id
+            if still_here and (self.focused is None or pane not in self.focused.ancestors):
+                self.focus_tab(tab_id)  # built after the key's own focus_tab found it empty
 
+    _defer_timer: Timer | None = None
     asked_tab: str | None = None
     """A tab shown by a key pressed as the app started (Ctrl+R, a tab's number), before the
     screen was mounted: see ``on_mount``."""
@@ -173,8 +183,8 @@ class MainScreen(Screen[None]):
         if self.asked_tab is None:
             self.query_one(LayerStack).focus()
         self.call_after_refresh(self._keep_asked_tab)
-        if self.deferring:
-            self.set_timer(self.DEFER_SECONDS, self._mount_deferred)
+        self._defer_timer = (self.set_timer(self.DEFER_SECONDS, self._mount_deferred)
+                             if self.deferring else None)
 
     @property
     def panes_ready(self) -> bool:
