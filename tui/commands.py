@@ -113,8 +113,21 @@ def _build_commands(app: NnbenchApp) -> Iterable[SystemCommand]:
                         _on_tab(app, "build", lambda: build.action_move(-1)))
     yield SystemCommand(_("Move layer down"), _("Move the selected layer down (shift+↓ or J in Build)"),
                         _on_tab(app, "build", lambda: build.action_move(1)))
+
+    def load_data() -> None:
+        app.action_show_tab("data")
+        if app.main.panes_ready:
+            app.main.data_pane.load()
+            return
+
+        async def once_built() -> None:  # asked for in the first half second: built now
+            await app.main.ensure_pane("data")
+            app.main.data_pane.load()
+
+        app.call_later(once_built)
+
     yield SystemCommand(_("Load data"), _("Load the data set to see its samples, shape and classes "
-                        "(l in Data)"), _on_tab(app, "data", app.main.data_pane.load))
+                        "(l in Data)"), load_data)
 
 
 def _runs_commands(app: NnbenchApp) -> Iterable[SystemCommand]:

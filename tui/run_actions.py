@@ -25,6 +25,11 @@ class RunActions:
     def train(self) -> None:
         """Train the working preset, unless a field or the model says why it cannot be."""
         app = self.app
+        if not getattr(app.main, "started", False):
+            # Pressed as the first frame came: the Train view is still being built. The run
+            # starts once it is (a frame later), not with an error about a missing view.
+            app.call_after_refresh(self.train)
+            return
         if app.training:
             app.notify(_("Training is already running — x stops it"), severity="warning")
             return

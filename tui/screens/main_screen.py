@@ -141,6 +141,12 @@ class MainScreen(Screen[None]):
         if len(missing) > 1:
             self.call_after_refresh(self._mount_deferred)
 
+    async def ensure_pane(self, tab_id: str) -> None:
+        """Build ``tab_id``'s pane now if it is still deferred: for an action that needs it (the
+        palette's Load data, say) before the deferred panes are built."""
+        if tab_id in self.DEFERRED:
+            await self._mount_pane(tab_id)
+
     async def _mount_pane(self, tab_id: str) -> None:
         if tab_id in self._mounted:
             return
