@@ -65,6 +65,8 @@ class AppTraining:
         default_analyzer().release()
 
     def on_training_state_changed(self: NnbenchApp, message: TrainingStateChanged) -> None:
+        if not self.screen_stack:  # the app is closing: a run's last word came after its screens
+            return
         if message.running and not self.training and self.launcher is None:
             # A run in a process of its own (not a test's thread launcher, whose run shares
             # this process and its TensorFlow anyway).
